@@ -1,0 +1,259 @@
+"""Clustering algorithms as plain functions with one return shape.
+
+Every ``fit_*`` function takes the preprocessed matrix and returns a :class:`ClusterFit`;
+:func:`assign` puts new rows into the fitted segments. Segment ids are 1..k ordered by
+size (largest first), the numbers users see; :data:`NOISE` marks customers that fit no
+segment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
+from sklearn.mixture import GaussianMixture
+
+#: Label of customers that fit no segment well (HDBSCAN noise), shown as "Unassigned".
+NOISE = -1
+
+ALGORITHMS = ("auto", "kmeans", "hdbscan", "gmm", "agglomerative")
+
+#: Rows used to score each k by silhouette; silhouette is O(n^2).
+SILHOUETTE_SAMPLE = 3000
+#: HDBSCAN runs on the principal components whose variance exceeds one input column's.
+KAISER_EIGENVALUE = 1.0
+MAX_HDBSCAN_DIMS = 15
+DEFAULT_MIN_SAMPLES = 5
+
+
+@dataclass(frozen=True, eq=False)
+class ClusterFit:
+    """Result of one fit: labels of the fitted rows and what is needed to assign new ones."""
+
+    algorithm: str
+    labels: np.ndarray
+    probabilities: np.ndarray
+    model: Any
+    params: dict
+    k_curve: list = field(default_factory=list)  # [{k, inertia, silhouette, bic?}]
+    outlier_scores: np.ndarray | None = None
+    cluster_tree: list = field(default_factory=list)  # HDBSCAN condensed tree (cluster nodes)
+    persistence: list = field(default_factory=list)  # HDBSCAN persistence per segment id
+
+
+def _sample_rows(n: int, size: int, seed: int) -> np.ndarray:
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+
+
+def _relabel_by_size(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber clusters 1..k, largest first; return new labels and the old ids in new order."""
+    ids, counts = np.unique(labels[labels != NOISE], return_counts=True)
+    order = ids[np.lexsort((ids, -counts))]
+    mapping = np.full(int(labels.max(initial=0)) + 2, NOISE)
+    mapping[order] = np.arange(1, len(order) + 1)
+    out = np.where(labels == NOISE, NOISE, mapping[np.where(labels == NOISE, 0, labels)])
+    return out.astype(np.int32), order
+
+
+def _silhouette(X: np.ndarray, labels: np.ndarray, seed: int) -> float:
+    keep = labels != NOISE
+    if len(np.unique(labels[keep])) < 2:
+        return float("nan")
+    Xk, lk = X[keep], labels[keep]
+    size = min(SILHOUETTE_SAMPLE, len(lk))
+    return float(silhouette_score(Xk, lk, sample_size=size, random_state=seed))
+
+
+def _fuzzy_membership(distances: np.ndarray) -> np.ndarray:
+    """Membership of the nearest centre, fuzzy c-means style: 1/d^2 normalised."""
+    inv = 1.0 / np.maximum(distances, 1e-12) ** 2
+    return inv.max(axis=1) / inv.sum(axis=1)
+
+
+def _choose_k(X: np.ndarray, k_range: tuple[int, int], seed: int, make) -> tuple[int, list]:
+    """Score each k on a sample by silhouette; return the best k and the per-k curve."""
+    idx = _sample_rows(len(X), 10_000, seed)
+    Xs = X[idx]
+    k_max = min(k_range[1], len(Xs) - 1)
+    curve = []
+    for k in range(k_range[0], k_max + 1):
+        model = make(k).fit(Xs)
+        labels = model.predict(Xs) if hasattr(model, "predict") else model.labels_
+        point = {"k": k, "silhouette": _silhouette(Xs, labels, seed)}
+        if hasattr(model, "inertia_"):
+            point["inertia"] = float(model.inertia_)
+        if hasattr(model, "bic"):
+            point["bic"] = float(model.bic(Xs))
+        curve.append(point)
+    scored = [p for p in curve if np.isfinite(p["silhouette"])]
+    best = max(scored, key=lambda p: p["silhouette"])["k"] if scored else k_range[0]
+    return best, curve
+
+
+def fit_kmeans(X: np.ndarray, k: int | None = None, k_range: tuple[int, int] = (2, 12),
+               seed: int = 0) -> ClusterFit:
+    """K-Means with k chosen by silhouette over ``k_range`` unless ``k`` is given."""
+    def make(n_clusters: int) -> KMeans:
+        return KMeans(n_clusters=n_clusters, n_init=4, random_state=seed)
+
+    curve: list = []
+    if k is None:
+        k, curve = _choose_k(X, k_range, seed, make)
+    model = make(k).fit(X)
+    labels, order = _relabel_by_size(model.labels_)
+    model.cluster_centers_ = model.cluster_centers_[order]
+    model.labels_ = labels
+    probabilities = _fuzzy_membership(model.transform(X))
+    return ClusterFit("kmeans", labels, probabilities, model, {"k": int(k)}, k_curve=curve)
+
+
+def fit_gmm(X: np.ndarray, k: int | None = None, k_range: tuple[int, int] = (2, 12),
+            seed: int = 0) -> ClusterFit:
+    """Gaussian mixture (diagonal covariances); k by silhouette unless given."""
+    def make(n_components: int) -> GaussianMixture:
+        return GaussianMixture(n_components=n_components, covariance_type="diag",
+                               n_init=2, random_state=seed)
+
+    curve: list = []
+    if k is None:
+        k, curve = _choose_k(X, k_range, seed, make)
+    model = make(k).fit(X)
+    raw = model.predict(X)
+    labels, order = _relabel_by_size(raw)
+    proba = model.predict_proba(X)
+    return ClusterFit("gmm", labels, proba.max(axis=1), _Reordered(model, order),
+                      {"k": int(k)}, k_curve=curve)
+
+
+class _Reordered:
+    """A fitted mixture whose components are renumbered largest-first."""
+
+    def __init__(self, model: GaussianMixture, order: np.ndarray):
+        self.model = model
+        self.order = np.asarray(order)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(X)[:, self.order]
+
+
+def fit_agglomerative(X: np.ndarray, k: int | None = None, k_range: tuple[int, int] = (2, 12),
+                      seed: int = 0) -> ClusterFit:
+    """Ward clustering; new rows go to the nearest segment centre.
+
+    The Ward tree is built once and cut at every k, so choosing k costs one fit.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(X, method="ward")
+    curve: list = []
+    if k is None:
+        for n_clusters in range(k_range[0], min(k_range[1], len(X) - 1) + 1):
+            cut = fcluster(tree, n_clusters, criterion="maxclust")
+            curve.append({"k": n_clusters, "silhouette": _silhouette(X, cut, seed)})
+        scored = [p for p in curve if np.isfinite(p["silhouette"])]
+        k = max(scored, key=lambda p: p["silhouette"])["k"] if scored else k_range[0]
+    labels, _ = _relabel_by_size(fcluster(tree, k, criterion="maxclust"))
+    k = int(labels.max())
+    centres = np.vstack([X[labels == c].mean(axis=0) for c in range(1, k + 1)])
+    distances = np.sqrt(((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
+    return ClusterFit("agglomerative", labels, _fuzzy_membership(distances), centres,
+                      {"k": k, "linkage": "ward"}, k_curve=curve)
+
+
+def default_min_cluster_size(n_rows: int) -> int:
+    """HDBSCAN's smallest segment: 2% of the fitted rows, at least 10.
+
+    Proportional to the rows actually fitted, so a fit on a sample keeps the same
+    segment share as a fit on the whole table would.
+    """
+    return int(max(10, round(0.02 * n_rows)))
+
+
+def reduce_dimensions(X: np.ndarray, seed: int = 0) -> PCA | None:
+    """PCA keeping the components that carry more variance than one input column.
+
+    The Kaiser rule: the preprocessed columns have unit variance (numeric) or unit total
+    variance (each categorical), so a component with eigenvalue above 1 carries shared
+    structure, while signal-free columns only add eigenvalues near 1 or below. Density
+    estimates degrade quickly with dimensions; HDBSCAN on the kept components finds the
+    same segments with less noise and much faster. None when there is nothing to drop.
+    """
+    if X.shape[1] <= 3:
+        return None
+    pca = PCA(random_state=seed).fit(X)
+    keep = int(np.clip((pca.explained_variance_ > KAISER_EIGENVALUE).sum(), 2, MAX_HDBSCAN_DIMS))
+    if keep >= X.shape[1]:
+        return None
+    return PCA(n_components=keep, random_state=seed).fit(X)
+
+
+def fit_hdbscan(X: np.ndarray, min_cluster_size: int | None = None,
+                min_samples: int | None = None, seed: int = 0, reduce: bool = True) -> ClusterFit:
+    """HDBSCAN with noise kept as :data:`NOISE` and prediction data for new rows.
+
+    ``min_samples`` is set apart from ``min_cluster_size``: it controls how conservative
+    the density estimate is (higher = more noise), not how small a segment may be.
+    """
+    import hdbscan
+
+    mcs = min_cluster_size or default_min_cluster_size(len(X))
+    ms = min_samples or min(mcs, DEFAULT_MIN_SAMPLES)
+    pca = reduce_dimensions(X, seed) if reduce else None
+    Z = pca.transform(X) if pca is not None else X
+    algorithm = "boruvka_kdtree" if Z.shape[1] <= 20 else "boruvka_balltree"
+    model = hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=ms, prediction_data=True,
+                            algorithm=algorithm, core_dist_n_jobs=1)
+    model.fit(Z)
+    labels, order = _relabel_by_size(model.labels_)
+    persistence = [float(model.cluster_persistence_[old]) for old in order]
+    tree = model.condensed_tree_.to_pandas()
+    nodes = tree[tree.child_size > 1]
+    cluster_tree = [{"parent": int(r.parent), "child": int(r.child), "lambda": float(r.lambda_val),
+                     "size": int(r.child_size)} for r in nodes.itertuples()]
+    params = {"min_cluster_size": int(mcs), "min_samples": int(ms), "tree_algorithm": algorithm,
+              "reduced_dimensions": int(Z.shape[1]) if pca is not None else None}
+    return ClusterFit("hdbscan", labels, model.probabilities_.astype(float),
+                      _HdbscanAssigner(model, order, pca), params,
+                      outlier_scores=np.nan_to_num(model.outlier_scores_.astype(float)),
+                      cluster_tree=cluster_tree, persistence=persistence)
+
+
+class _HdbscanAssigner:
+    """Fitted HDBSCAN, the size order of its clusters, and its dimension reduction."""
+
+    def __init__(self, model, order: np.ndarray, pca: PCA | None = None):
+        self.model = model
+        self.order = np.asarray(order)
+        self.pca = pca
+
+
+def assign(fit_model: Any, algorithm: str, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Assign rows of a preprocessed matrix to fitted segments: (labels, probabilities)."""
+    if algorithm == "kmeans":
+        distances = fit_model.transform(X)
+        return distances.argmin(axis=1).astype(np.int32) + 1, _fuzzy_membership(distances)
+    if algorithm == "agglomerative":
+        distances = np.sqrt(((X[:, None, :] - fit_model[None, :, :]) ** 2).sum(axis=2))
+        return distances.argmin(axis=1).astype(np.int32) + 1, _fuzzy_membership(distances)
+    if algorithm == "gmm":
+        proba = fit_model.predict_proba(X)
+        return proba.argmax(axis=1).astype(np.int32) + 1, proba.max(axis=1)
+    if algorithm == "hdbscan":
+        import hdbscan
+
+        Z = fit_model.pca.transform(X) if fit_model.pca is not None else X
+        raw, strength = hdbscan.approximate_predict(fit_model.model, Z)
+        mapping = np.full(len(fit_model.order) + 1, NOISE)
+        mapping[fit_model.order] = np.arange(1, len(fit_model.order) + 1)
+        labels = np.where(raw == NOISE, NOISE, mapping[np.where(raw == NOISE, 0, raw)])
+        return labels.astype(np.int32), np.asarray(strength, dtype=float)
+    raise ValueError(f"unknown algorithm {algorithm!r}")
+
+
+FITTERS = {"kmeans": fit_kmeans, "gmm": fit_gmm, "agglomerative": fit_agglomerative,
+           "hdbscan": fit_hdbscan}

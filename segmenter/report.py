@@ -1,0 +1,188 @@
+"""The SegmentationReport: the one source of truth that cards, plots, chat and exports read.
+
+It is frozen: renaming a segment or adding explanations returns a new report. It
+serialises to JSON and back without loss (``to_dict`` / ``from_dict``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .algorithms import NOISE
+from .errors import DataError, ParameterError
+
+SCHEMA_VERSION = "1.0"
+NOISE_NAME = "Unassigned"
+MAX_NAME_LENGTH = 60
+
+
+@dataclass(frozen=True, eq=False)
+class Segment:
+    """One segment (or the Unassigned group) with its statistics in the table's units."""
+
+    id: int
+    name: str
+    size: int
+    share: float
+    is_noise: bool
+    numeric: dict  # feature -> {mean, median, q1, q3, min, max, std, overall_mean, effect_size, ...}
+    categorical: dict  # feature -> {level: share within the segment}
+    categorical_lift: dict  # feature -> {level: share in segment / share overall}
+    distinguishing: list  # [{feature, effect_size, direction, level?}] by |effect size|
+    drivers: list = field(default_factory=list)  # [{feature, importance, direction, level?}]
+    stability: float | None = None  # mean best-match Jaccard over refits (1 = always reappears)
+    persistence: float | None = None  # HDBSCAN cluster persistence
+    flags: list = field(default_factory=list)  # caveats: "small", "unstable", "noise", ...
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentationReport:
+    """Everything known about one segmentation; see README for the JSON contract."""
+
+    algorithm: str
+    params: dict
+    n_rows: int
+    n_fit_rows: int
+    id_column: str | None
+    features: list
+    feature_types: dict
+    excluded_columns: list
+    data_summary: dict
+    metrics: dict
+    segments: list
+    overall: dict
+    assignments: pd.DataFrame  # id (str), segment (int), probability (float)[, outlier_score]
+    k_curve: list = field(default_factory=list)
+    comparison: list = field(default_factory=list)
+    projection: dict = field(default_factory=dict)
+    cluster_tree: list = field(default_factory=list)
+    explanation: dict = field(default_factory=lambda: {"method": None, "surrogate_fidelity": None})
+    schema_version: str = SCHEMA_VERSION
+
+    # ----------------------------------------------------------------- lookups
+    def segment(self, segment_id: int) -> Segment:
+        for seg in self.segments:
+            if seg.id == segment_id:
+                return seg
+        known = ", ".join(str(s.id) for s in self.segments)
+        raise ParameterError(f"There is no segment {segment_id}; the segments are {known}.")
+
+    @property
+    def real_segments(self) -> list:
+        """Segments without the Unassigned (noise) group."""
+        return [s for s in self.segments if not s.is_noise]
+
+    @property
+    def names(self) -> dict:
+        return {s.id: s.name for s in self.segments}
+
+    # ----------------------------------------------------------------- changes
+    def rename(self, segment_id: int, name: str) -> "SegmentationReport":
+        """Return a new report where segment ``segment_id`` is called ``name``."""
+        clean = " ".join(str(name).split())
+        if not clean:
+            raise ParameterError("A segment name cannot be empty.")
+        if len(clean) > MAX_NAME_LENGTH:
+            raise ParameterError(f"A segment name can have at most {MAX_NAME_LENGTH} characters; "
+                                 f"this one has {len(clean)}.")
+        target = self.segment(segment_id)
+        if target.is_noise:
+            raise ParameterError(f"'{NOISE_NAME}' holds customers that fit no segment; it cannot be renamed.")
+        taken = {s.name.lower() for s in self.segments if s.id != segment_id}
+        if clean.lower() in taken:
+            raise ParameterError(f"Another segment is already called '{clean}'; pick a different name.")
+        return self.with_names({segment_id: clean})
+
+    def with_names(self, names: dict) -> "SegmentationReport":
+        segments = [dataclasses.replace(s, name=names.get(s.id, s.name)) for s in self.segments]
+        return dataclasses.replace(self, segments=segments)
+
+    def with_segment_updates(self, updates: dict) -> "SegmentationReport":
+        """Return a new report with fields of some segments replaced: ``{id: {field: value}}``."""
+        segments = [dataclasses.replace(s, **updates.get(s.id, {})) for s in self.segments]
+        return dataclasses.replace(self, segments=segments)
+
+    def replace(self, **changes: Any) -> "SegmentationReport":
+        return dataclasses.replace(self, **changes)
+
+    # ------------------------------------------------------------ serialising
+    def to_dict(self, include_assignments: bool = True) -> dict:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+               if f.name not in ("assignments", "segments")}
+        out["segments"] = [dataclasses.asdict(s) for s in self.segments]
+        if include_assignments:
+            out["assignments"] = {c: self.assignments[c].tolist() for c in self.assignments.columns}
+        order = ["schema_version", "algorithm", "params", "n_rows", "n_fit_rows", "id_column",
+                 "features", "feature_types", "excluded_columns", "data_summary", "metrics",
+                 "explanation", "segments"]
+        ordered = {k: out[k] for k in order}
+        ordered.update({k: v for k, v in out.items() if k not in ordered})
+        return _jsonable(ordered)
+
+    def to_json(self, path: str | Path | None = None, include_assignments: bool = True) -> str:
+        text = json.dumps(self.to_dict(include_assignments), indent=1, allow_nan=False,
+                          ensure_ascii=False)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SegmentationReport":
+        if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+            raise DataError("This is not a report written by this version of Segment Explainer "
+                            f"(expected schema_version {SCHEMA_VERSION}).")
+        data = dict(data)
+        segments = [Segment(**s) for s in data.pop("segments")]
+        raw = data.pop("assignments", None) or {"id": [], "segment": [], "probability": []}
+        assignments = pd.DataFrame(raw)
+        if "segment" in assignments:
+            assignments["segment"] = assignments["segment"].astype(np.int32)
+        if "id" in assignments:
+            assignments["id"] = assignments["id"].astype(str)
+        for column in ("probability", "outlier_score"):
+            if column in assignments:
+                assignments[column] = assignments[column].astype(float)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(segments=segments, assignments=assignments,
+                   **{k: v for k, v in data.items() if k in names})
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> "SegmentationReport":
+        text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) or (
+            isinstance(source, str) and not source.lstrip().startswith("{")) else source
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"The report file is not valid JSON ({exc.msg} at line {exc.lineno}).") from exc
+        return cls.from_dict(data)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types only: numpy scalars to Python, NaN/inf to None, keys to str."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    return value
+
+
+def noise_segment_name() -> str:
+    return NOISE_NAME
+
+
+__all__ = ["SCHEMA_VERSION", "NOISE", "NOISE_NAME", "Segment", "SegmentationReport"]
