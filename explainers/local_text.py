@@ -1,0 +1,123 @@
+"""One customer's explanation in plain Markdown, rendered from ``local_explanation.md.j2``.
+
+Python formats every number (:func:`fmt_number`); the template holds the wording. Table
+text (ids, names, levels) is passed to the template as data, never as template source.
+The output is Markdown shown as text, so HTML autoescaping is off for this template.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from segmenter.report import SegmentationReport
+
+from .drivers import LOW_FIDELITY, LocalExplanation
+from .format import feature_label, has_phrase, md_escape, unit_of
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATE = "local_explanation.md.j2"
+_RATE_PHRASES = ("per_year", "per_annum", "per_month", "per_week")
+
+
+def fmt_number(value: float | int | None) -> str:
+    """A number for reading: 3 significant figures below 100 ("0.812", "24.5", "81"),
+    whole numbers with thousands separators from 100 up ("4,213"); "n/a" when missing."""
+    if value is None or isinstance(value, bool) or not math.isfinite(float(value)):
+        return "n/a"
+    value = float(value)
+    if abs(value) >= 100:
+        return f"{round(value):,}"
+    text = f"{value:.3g}"
+    if "e" in text:  # tiny numbers: keep them readable rather than scientific
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "0.0") else text
+
+
+@dataclass(frozen=True)
+class ContributionRow:
+    """One column of the customer, formatted for the template."""
+
+    label: str  # the column in plain words
+    is_level: bool  # categorical: value and typicals are levels, not numbers
+    value: str
+    segment_typical: str
+    overall_typical: str
+    unit: str  # " days", " years", ... (leading space) or ""
+    towards: bool  # pulls the customer towards the explained segment
+
+
+@dataclass(frozen=True)
+class LocalTextContext:
+    """Everything ``local_explanation.md.j2`` reads (and nothing else)."""
+
+    customer_id: str
+    segment_name: str
+    is_noise: bool
+    target_name: str  # segment the contributions point to (nearest one for Unassigned)
+    membership: str  # "" when unknown
+    rows: tuple  # ContributionRow, strongest first
+    low_fidelity: bool
+    fidelity: str
+    fidelity_threshold: str
+
+
+def _value_text(value, kind: str) -> str:
+    if value is None:
+        return "missing"
+    if kind == "boolean":
+        return "yes" if float(value) >= 0.5 else "no"
+    if isinstance(value, str):
+        return value
+    return fmt_number(value)
+
+
+def build_context(report: SegmentationReport, local: LocalExplanation) -> LocalTextContext:
+    """The template context of one local explanation (formatting happens here)."""
+    rows = []
+    for c in local.contributions:
+        kind = report.feature_types.get(c["feature"], "numeric")
+        unit = unit_of(c["feature"], kind) if kind in ("numeric", "datetime") else ""
+        if any(has_phrase(c["feature"], p) for p in _RATE_PHRASES):
+            unit = ""  # "returns per year 4", not "returns per year 4 a year"
+        rows.append(ContributionRow(
+            label=feature_label(c["feature"], kind), is_level=kind == "categorical",
+            value=_value_text(c["value"], kind), segment_typical=_value_text(c["segment_typical"], kind),
+            overall_typical=_value_text(c["overall_typical"], kind), unit=f" {unit}" if unit else "",
+            towards=c["shap"] > 0))
+    return LocalTextContext(
+        customer_id=str(local.customer_id), segment_name=local.segment_name, is_noise=local.is_noise,
+        target_name=local.explained_segment_name,
+        membership="" if local.probability is None or local.is_noise else fmt_number(local.probability),
+        rows=tuple(rows), low_fidelity=local.low_fidelity,
+        fidelity=fmt_number(local.fidelity), fidelity_threshold=fmt_number(LOW_FIDELITY))
+
+
+def _md_finalize(value: object) -> object:
+    return md_escape(value) if isinstance(value, str) else value
+
+
+def _environment() -> Environment:
+    # Every value is Markdown-escaped on output, so an id or level such as "<img onerror=..>"
+    # or "[x](javascript:..)" stays inert text wherever the Markdown is shown.
+    return Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=False,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       keep_trailing_newline=True, finalize=_md_finalize)
+
+
+def local_explanation_text(report: SegmentationReport, local: LocalExplanation) -> str:
+    """Plain-language Markdown saying why one customer is in their segment."""
+    context = build_context(report, local)
+    fields = {**asdict(context), "rows": list(context.rows)}
+    text = _environment().get_template(TEMPLATE).render(**fields)
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:  # at most one blank line in a row
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip() + "\n"
+
+
+__all__ = ["fmt_number", "local_explanation_text", "build_context", "LocalTextContext", "ContributionRow"]
