@@ -1,0 +1,368 @@
+"""Persona cards: one typed context per template, built from the report only.
+
+Python reads the :class:`~segmenter.report.SegmentationReport`, picks what to show and
+formats every number (``"2.4x"``, ``"18"``, ``"23%"``); the Jinja templates in
+``templates/`` only word and lay it out. Each template's input is a documented frozen
+dataclass, and ``tests/test_cards.py`` checks that the templates use exactly the declared
+fields. Table text (column names, levels, segment names) only ever travels as data:
+HTML templates are autoescaped, and Markdown output escapes every ``{{ }}`` value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from .actions import suggest_actions
+from .format import (TraitRow, feature_label, fmt_count, fmt_pct, fmt_score, is_demographic,
+                     md_escape, trait_row)
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+MAX_TRAITS, MIN_TRAITS = 5, 3
+#: Distinguishing features fill the card up to MIN_TRAITS from this |effect size| ...
+FILL_EFFECT = 0.2
+#: ... and up to MAX_TRAITS only from this one (a "large" Cohen's d).
+LARGE_EFFECT = 0.8
+#: Drivers below this share of a segment's explanation are charted but not listed as traits.
+TRAIT_MIN_IMPORTANCE = 0.05
+MAX_DRIVER_BARS = 8
+MAX_MIX_COLUMNS, MAX_MIX_LEVELS = 3, 4
+LOW_FIDELITY = 0.8  # surrogate macro-F1 under which the explanation may not reflect the segments
+UNSTABLE = 0.6  # segment Jaccard stability under which a segment is flagged unstable
+SILHOUETTE_BANDS = ((0.5, "strong"), (0.25, "reasonable"), (0.0, "weak"))
+STABILITY_BANDS = ((0.8, "high"), (0.6, "moderate"), (-1.0, "low"))
+HTML_FILE, MD_FILE = "personas.html", "personas.md"
+
+
+# ----------------------------------------------------------------- contexts
+@dataclass(frozen=True)
+class MixLevel:
+    """One level of a mix column: segment share, overall share, and bar width (0-100)."""
+
+    level: str
+    value: str
+    overall: str
+    width: str
+
+
+@dataclass(frozen=True)
+class MixRow:
+    """The make-up of a segment on one (demographic-looking) categorical column."""
+
+    label: str
+    levels: tuple[MixLevel, ...]
+
+
+@dataclass(frozen=True)
+class DriverBar:
+    """One SHAP driver: its share of the segment's explanation and bar width (0-100)."""
+
+    label: str
+    level: str
+    direction: str
+    importance: str
+    width: str
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """A suggested marketing action and the trait that triggered it."""
+
+    text: str
+    because: str
+
+
+@dataclass(frozen=True)
+class CaveatRow:
+    """A caution shown on a card; ``kind`` picks the template's wording.
+
+    Kinds: "noise" (value = share), "small" (value = size, detail = share), "unstable"
+    (value = stability score), "low_fidelity" (value = fidelity %), "driver_disagreement"
+    (detail = columns the two rankings disagree on).
+    """
+
+    kind: str
+    value: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class CardContext:
+    """Everything ``card.md.j2`` and ``card.html.j2`` show for one segment."""
+
+    anchor: str  # HTML id, never built from table text
+    name: str
+    is_noise: bool
+    size: str
+    share: str
+    stability: str
+    traits: tuple[TraitRow, ...]
+    mix: tuple[MixRow, ...]
+    drivers: tuple[DriverBar, ...]
+    fidelity: str
+    actions: tuple[ActionRow, ...]
+    caveats: tuple[CaveatRow, ...]
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    """One row of the overview table."""
+
+    anchor: str
+    name: str
+    is_noise: bool
+    size: str
+    share: str
+    traits: tuple[TraitRow, ...]
+
+
+@dataclass(frozen=True)
+class ExcludedRow:
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OverviewContext:
+    """The run at a glance; bands ("strong", "high", ...) are worded by the templates."""
+
+    n_customers: str
+    n_segments: str
+    n_features: str
+    algorithm: str  # "kmeans", "hdbscan", "gmm", "agglomerative"
+    silhouette: str
+    silhouette_band: str  # strong / reasonable / weak / overlapping / unknown
+    has_noise: bool
+    noise_count: str
+    noise_share: str
+    stability: str
+    stability_band: str  # high / moderate / low / unknown
+    fidelity: str
+    fidelity_low: bool
+    segments: tuple[SegmentRow, ...]
+    excluded: tuple[ExcludedRow, ...]
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """``personas.md.j2`` / ``personas.html.j2``: the overview plus the rendered cards."""
+
+    overview: OverviewContext
+    cards: tuple[str, ...]
+
+
+# ------------------------------------------------------------------ builders
+def _anchor(segment) -> str:
+    return "segment-unassigned" if segment.is_noise else f"segment-{int(segment.id)}"
+
+
+def _trait_refs(segment) -> list[tuple[str, str | None, str]]:
+    """(feature, level, source) of the card's traits: drivers first, then effect sizes."""
+    refs: list[tuple[str, str | None, str]] = []
+    for d in segment.drivers:
+        if len(refs) == MAX_TRAITS or (d.get("importance") or 0.0) < TRAIT_MIN_IMPORTANCE:
+            break
+        if d["feature"] not in {r[0] for r in refs}:
+            refs.append((d["feature"], d.get("level"), "driver"))
+    for d in segment.distinguishing:
+        effect = abs(d.get("effect_size") or 0.0)
+        wanted = FILL_EFFECT if len(refs) < MIN_TRAITS else LARGE_EFFECT
+        if len(refs) >= MAX_TRAITS or effect < FILL_EFFECT:
+            break
+        if effect >= wanted and d["feature"] not in {r[0] for r in refs}:
+            refs.append((d["feature"], d.get("level"), "difference"))
+    return refs
+
+
+def card_traits(report, segment) -> tuple[TraitRow, ...]:
+    """The 3-5 defining traits of a segment (none for the Unassigned group)."""
+    if segment.is_noise:
+        return ()
+    rows = (trait_row(report, segment, f, level, source) for f, level, source in _trait_refs(segment))
+    return tuple(r for r in rows if r is not None)
+
+
+def _mix(report, segment, used: set) -> tuple[MixRow, ...]:
+    categorical = [f for f in report.features
+                   if report.feature_types.get(f) == "categorical" and segment.categorical.get(f)]
+    columns = [f for f in categorical if is_demographic(f)]
+    if not columns:  # no demographic-looking column: the most over-represented others
+        def top_lift(f: str) -> float:
+            return max(segment.categorical_lift.get(f, {}).values(), default=0.0)
+        columns = sorted((f for f in categorical if f not in used), key=lambda f: (-top_lift(f), f))
+    overall = report.overall.get("categorical") or {}
+    rows = []
+    for f in columns[:MAX_MIX_COLUMNS]:
+        shares = segment.categorical[f]
+        levels = sorted(shares, key=lambda lv: (-shares[lv], lv))[:MAX_MIX_LEVELS]
+        rows.append(MixRow(feature_label(f, "categorical"), tuple(
+            MixLevel(str(lv), fmt_pct(shares[lv]), fmt_pct((overall.get(f) or {}).get(lv)),
+                     f"{100 * shares[lv]:.1f}") for lv in levels)))
+    return tuple(rows)
+
+
+def _drivers(report, segment) -> tuple[DriverBar, ...]:
+    bars = [d for d in segment.drivers if d.get("importance") is not None][:MAX_DRIVER_BARS]
+    top = max((d["importance"] for d in bars), default=0.0)
+    return tuple(DriverBar(feature_label(d["feature"], report.feature_types.get(d["feature"], "numeric")),
+                           str(d.get("level") or ""), str(d.get("direction") or ""),
+                           fmt_pct(d["importance"]),
+                           f"{100 * d['importance'] / top:.1f}" if top > 0 else "0")
+                 for d in bars)
+
+
+def _fidelity(report) -> float | None:
+    value = (report.explanation or {}).get("surrogate_fidelity")
+    return None if value is None else float(value)
+
+
+def _fidelity_low(report) -> bool:
+    value = _fidelity(report)
+    return bool((report.explanation or {}).get("low_fidelity")) or (value is not None and value < LOW_FIDELITY)
+
+
+def _caveats(report, segment) -> tuple[CaveatRow, ...]:
+    out = []
+    if segment.is_noise:
+        out.append(CaveatRow("noise", fmt_pct(segment.share), ""))
+    if "small" in segment.flags:
+        out.append(CaveatRow("small", fmt_count(segment.size), fmt_pct(segment.share)))
+    if "unstable" in segment.flags or (segment.stability is not None and segment.stability < UNSTABLE):
+        out.append(CaveatRow("unstable", fmt_score(segment.stability), ""))
+    if _fidelity_low(report):
+        out.append(CaveatRow("low_fidelity", fmt_pct(_fidelity(report)), ""))
+    if "driver_disagreement" in segment.flags:
+        disagreements = (report.explanation or {}).get("disagreements") or []
+        columns = []
+        for d in disagreements:
+            if d.get("segment") == segment.id and d.get("feature") not in columns:
+                columns.append(d.get("feature"))
+        labels = [feature_label(c, report.feature_types.get(c, "numeric")) for c in columns]
+        out.append(CaveatRow("driver_disagreement", "", ", ".join(labels)))
+    return tuple(out)
+
+
+def build_card(report, segment_id: int) -> CardContext:
+    """The context of one persona card, from the report only."""
+    segment = report.segment(segment_id)
+    traits = card_traits(report, segment)
+    fidelity = _fidelity(report)
+    actions = tuple(ActionRow(a.text, a.because) for a in suggest_actions(report, segment_id))
+    return CardContext(
+        anchor=_anchor(segment), name=segment.name, is_noise=segment.is_noise,
+        size=fmt_count(segment.size), share=fmt_pct(segment.share),
+        stability="" if segment.stability is None else fmt_score(segment.stability),
+        traits=traits, mix=() if segment.is_noise else _mix(report, segment, {t.label for t in traits}),
+        drivers=_drivers(report, segment), fidelity="" if fidelity is None else fmt_pct(fidelity),
+        actions=actions, caveats=_caveats(report, segment))
+
+
+def _band(value: float | None, bands: tuple, below: str) -> str:
+    if value is None:
+        return "unknown"
+    return next((name for cut, name in bands if value >= cut), below)
+
+
+def build_overview(report) -> OverviewContext:
+    """The context of the overview (run summary and segment table), from the report only."""
+    metrics = report.metrics or {}
+    noise = [s for s in report.segments if s.is_noise]
+    stability = metrics.get("stability_ari")
+    fidelity = _fidelity(report)
+    rows = tuple(SegmentRow(_anchor(s), s.name, s.is_noise, fmt_count(s.size), fmt_pct(s.share),
+                            card_traits(report, s)[:3]) for s in report.segments)
+    return OverviewContext(
+        n_customers=fmt_count(report.n_rows), n_segments=fmt_count(len(report.real_segments)),
+        n_features=fmt_count(len(report.features)), algorithm=str(report.algorithm),
+        silhouette=fmt_score(metrics.get("silhouette")),
+        silhouette_band=_band(metrics.get("silhouette"), SILHOUETTE_BANDS, "overlapping"),
+        has_noise=bool(noise), noise_count=fmt_count(sum(s.size for s in noise)),
+        noise_share=fmt_pct(metrics.get("noise_fraction") or 0.0),
+        stability="" if stability is None else fmt_score(stability),
+        stability_band=_band(stability, STABILITY_BANDS, "low"),
+        fidelity="" if fidelity is None else fmt_pct(fidelity), fidelity_low=_fidelity_low(report),
+        segments=rows,
+        excluded=tuple(ExcludedRow(str(e.get("column", "")), str(e.get("reason", "")))
+                       for e in report.excluded_columns))
+
+
+# ----------------------------------------------------------------- rendering
+class _MarkdownSafe(str):
+    """Markdown we rendered ourselves: not escaped again when placed in a page."""
+
+
+def _md_finalize(value: object) -> str:
+    return value if isinstance(value, _MarkdownSafe) else md_escape(value)
+
+
+def _is_html(name: str | None) -> bool:
+    return bool(name) and name.endswith(".html.j2")
+
+
+def environment(markdown: bool = False) -> Environment:
+    """The Jinja environment: StrictUndefined; HTML autoescaped; Markdown values escaped."""
+    options = {"finalize": _md_finalize} if markdown else {}
+    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=_is_html,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       keep_trailing_newline=True, **options)
+
+
+def _context(ctx) -> dict:
+    return {f.name: getattr(ctx, f.name) for f in fields(ctx)}
+
+
+def _ids(report) -> list[int]:
+    return [s.id for s in report.segments]
+
+
+def render_card_markdown(report, segment_id: int) -> str:
+    """One persona card as Markdown."""
+    return environment(markdown=True).get_template("card.md.j2").render(
+        _context(build_card(report, segment_id)))
+
+
+def render_card_html(report, segment_id: int) -> str:
+    """One persona card as a self-contained HTML fragment (its own ``<style>``), for the app."""
+    env = environment()
+    style = env.get_template("_style.html.j2").render()
+    card = env.get_template("card.html.j2").render(_context(build_card(report, segment_id)))
+    return style + card
+
+
+def render_markdown(report) -> str:
+    """Overview and every persona card as one Markdown document."""
+    env = environment(markdown=True)
+    card = env.get_template("card.md.j2")
+    cards = tuple(_MarkdownSafe(card.render(_context(build_card(report, i)))) for i in _ids(report))
+    return env.get_template("personas.md.j2").render(
+        _context(PageContext(build_overview(report), cards)))
+
+
+def render_html(report) -> str:
+    """Overview and every persona card as one self-contained HTML page (opens offline)."""
+    env = environment()
+    card = env.get_template("card.html.j2")
+    cards = tuple(Markup(card.render(_context(build_card(report, i)))) for i in _ids(report))
+    return env.get_template("personas.html.j2").render(
+        _context(PageContext(build_overview(report), cards)))
+
+
+def write_cards(report, out_dir: str | Path) -> list[Path]:
+    """Write ``personas.html`` and ``personas.md`` into ``out_dir``; return their paths.
+
+    No PDF: no well-kept HTML-to-PDF library is installed (print the HTML page instead).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    html_path, md_path = out / HTML_FILE, out / MD_FILE
+    html_path.write_text(render_html(report), encoding="utf-8")
+    md_path.write_text(render_markdown(report), encoding="utf-8")
+    return [html_path, md_path]
+
+
+__all__ = ["CardContext", "OverviewContext", "PageContext", "SegmentRow", "ExcludedRow", "MixRow",
+           "MixLevel", "DriverBar", "ActionRow", "CaveatRow", "TraitRow", "build_card",
+           "build_overview", "card_traits", "render_card_markdown", "render_card_html",
+           "render_markdown", "render_html", "write_cards", "environment"]

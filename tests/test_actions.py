@@ -1,0 +1,139 @@
+"""Suggested actions: transparent rules, generic column names, cited traits."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explainers.actions import (ACTION_RULES, FALLBACK, MIN_EFFECT, SuggestedAction,
+                                suggest_actions)
+from explainers.drivers import explain_segments
+from explainers.naming import name_segments
+from segmenter.export import customers_frame
+from segmenter.model import CustomerSegmenter
+from segmenter.schema import apply_schema
+
+
+def explained_report(model, table):
+    customers = customers_frame(model.report_, apply_schema(table, model.schema_))
+    report, _ = explain_segments(model.report_, model, customers, seed=0)
+    return name_segments(report)
+
+
+@pytest.fixture(scope="module")
+def kmeans_report(kmeans_model, demo):
+    return explained_report(kmeans_model, demo.table)
+
+
+@pytest.fixture(scope="module")
+def hdbscan_report(hdbscan_model, demo):
+    return explained_report(hdbscan_model, demo.table)
+
+
+def _segment_most(report, feature: str, sign: int = 1, level: str | None = None):
+    """The real segment that differs most on ``feature`` in direction ``sign``."""
+    if level is not None:
+        return max(report.real_segments, key=lambda s: s.categorical_lift[feature].get(level, 0))
+    return max(report.real_segments, key=lambda s: sign * s.numeric[feature]["effect_size"])
+
+
+def _rule_ids(report, segment) -> list[str]:
+    return [a.rule_id for a in suggest_actions(report, segment.id)]
+
+
+def test_rules_are_declared_data():
+    ids = [r.id for r in ACTION_RULES]
+    assert len(ids) == len(set(ids))
+    for rule in ACTION_RULES:
+        assert rule.when and rule.action.endswith(".")
+        assert rule.all_of or rule.any_of
+        for cond in rule.all_of + rule.any_of + rule.none_of:
+            assert cond.direction in ("higher", "lower") and cond.phrases
+
+
+@pytest.mark.parametrize("feature, sign, level, rule", [
+    ("annual_spend", 1, None, "vip"),
+    ("discount_share", 1, None, "price_led"),
+    ("returns_per_year", 1, None, "returns"),
+    ("days_since_last_order", 1, None, "win_back"),
+    ("app_user", 1, None, "app_first"),
+    ("preferred_channel", 1, "store", "in_store"),
+    ("avg_order_value", 1, None, "premium"),
+])
+@pytest.mark.parametrize("which", ["kmeans_report", "hdbscan_report"])
+def test_planted_personas_get_their_actions(request, which, feature, sign, level, rule):
+    report = request.getfixturevalue(which)
+    segment = _segment_most(report, feature, sign, level)
+    assert rule in _rule_ids(report, segment)
+
+
+def test_actions_cite_the_numbers_behind_them(kmeans_report):
+    segment = _segment_most(kmeans_report, "annual_spend")
+    vip = next(a for a in suggest_actions(kmeans_report, segment.id) if a.rule_id == "vip")
+    spend = segment.numeric["annual_spend"]
+    loyal = segment.numeric["loyalty_member"]
+    assert f"annual spend: {spend['mean']:,.0f} vs {spend['overall_mean']:,.0f}" in vip.because
+    assert f"loyalty member: {100 * loyal['mean']:.0f}%" in vip.because
+
+
+def test_no_contradicting_suggestions(kmeans_report):
+    for segment in kmeans_report.real_segments:
+        ids = _rule_ids(kmeans_report, segment)
+        assert not {"vip", "grow_high_value"} <= set(ids)
+        assert not {"price_led", "premium"} <= set(ids)
+        assert not {"win_back", "repeat_nudge"} <= set(ids)
+        assert 1 <= len(ids) <= 4
+
+
+def test_noise_only_gets_manual_review(hdbscan_report):
+    noise = next(s for s in hdbscan_report.segments if s.is_noise)
+    actions = suggest_actions(hdbscan_report, noise.id)
+    assert [a.rule_id for a in actions] == ["review_manually"]
+    assert "fit no segment well" in actions[0].because
+    assert f"{noise.size:,}" in actions[0].because
+
+
+def test_fallback_when_nothing_stands_out(kmeans_report):
+    segment = kmeans_report.segment(1)
+    flat_numeric = {f: {**s, "effect_size": 0.0} for f, s in segment.numeric.items()}
+    flat_lift = {f: {lv: 1.0 for lv in lifts} for f, lifts in segment.categorical_lift.items()}
+    flat = kmeans_report.with_segment_updates({1: {"numeric": flat_numeric, "categorical_lift": flat_lift}})
+    assert suggest_actions(flat, 1) == [FALLBACK]
+
+
+def test_effect_threshold_is_respected(kmeans_report):
+    segment = _segment_most(kmeans_report, "discount_share")
+    numeric = dict(segment.numeric)
+    numeric["discount_share"] = {**numeric["discount_share"], "effect_size": MIN_EFFECT - 0.01}
+    weaker = kmeans_report.with_segment_updates({segment.id: {"numeric": numeric}})
+    assert "price_led" not in _rule_ids(weaker, weaker.segment(segment.id))
+
+
+def test_rules_are_generic_in_column_names():
+    """Other tables' column names (coupons, recency, web purchases) trigger the same rules."""
+    rng = np.random.default_rng(1)
+    n = 400
+    group = rng.random(n) < 0.5
+    table = pd.DataFrame({
+        "CouponUsageRate": np.where(group, rng.beta(16, 4, n), rng.beta(2, 16, n)).round(3),
+        "RecencyDays": np.where(group, rng.normal(20, 5, n), rng.normal(300, 30, n)).round(),
+        "NumWebPurchases": np.where(group, rng.poisson(8, n), rng.poisson(2, n)).astype(float),
+    })
+    model = CustomerSegmenter(algorithm="kmeans", k=2, seed=0, compare=False, stability_runs=0).fit(table)
+    report = model.report_
+    coupons = max(report.real_segments, key=lambda s: s.numeric["CouponUsageRate"]["effect_size"])
+    lapsed = max(report.real_segments, key=lambda s: s.numeric["RecencyDays"]["effect_size"])
+    assert coupons.id != lapsed.id
+    assert {"price_led", "digital"} <= set(_rule_ids(report, coupons))
+    assert "win_back" in _rule_ids(report, lapsed)
+    because = next(a.because for a in suggest_actions(report, lapsed.id) if a.rule_id == "win_back")
+    assert because.startswith("recency days: ")
+
+
+def test_suggested_action_is_plain_frozen_data():
+    action = SuggestedAction("text", "because")
+    assert dataclasses.is_dataclass(action) and action.rule_id == ""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        action.text = "other"
