@@ -37,3 +37,39 @@ def hdbscan_model(demo):
 
 def shared_csvs() -> list[Path]:
     return sorted(SHARED_DATA.glob("*.csv")) if SHARED_DATA.is_dir() else []
+
+
+def _explained(model, table) -> dict:
+    from explainers.drivers import explain_segments
+    from segmenter.export import customers_frame
+    from segmenter.schema import apply_schema
+
+    customers = customers_frame(model.report_, apply_schema(table, model.schema_))
+    report, surrogate = explain_segments(model.report_, model, customers, seed=0)
+    return {"model": model, "customers": customers, "report": report, "surrogate": surrogate}
+
+
+@pytest.fixture(scope="session")
+def kmeans_explained(kmeans_model, demo) -> dict:
+    """The K-Means fit with SHAP drivers: model, customers, report, surrogate."""
+    return _explained(kmeans_model, demo.table)
+
+
+@pytest.fixture(scope="session")
+def hdbscan_explained(hdbscan_model, demo) -> dict:
+    return _explained(hdbscan_model, demo.table)
+
+
+@pytest.fixture(scope="session")
+def kmeans_report(kmeans_explained):
+    """The explained K-Means report with persona names (the app's flow)."""
+    from explainers.naming import name_segments
+
+    return name_segments(kmeans_explained["report"])
+
+
+@pytest.fixture(scope="session")
+def hdbscan_report(hdbscan_explained):
+    from explainers.naming import name_segments
+
+    return name_segments(hdbscan_explained["report"])

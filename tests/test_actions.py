@@ -9,27 +9,7 @@ import pytest
 
 from explainers.actions import (ACTION_RULES, FALLBACK, MIN_EFFECT, SuggestedAction,
                                 suggest_actions)
-from explainers.drivers import explain_segments
-from explainers.naming import name_segments
-from segmenter.export import customers_frame
 from segmenter.model import CustomerSegmenter
-from segmenter.schema import apply_schema
-
-
-def explained_report(model, table):
-    customers = customers_frame(model.report_, apply_schema(table, model.schema_))
-    report, _ = explain_segments(model.report_, model, customers, seed=0)
-    return name_segments(report)
-
-
-@pytest.fixture(scope="module")
-def kmeans_report(kmeans_model, demo):
-    return explained_report(kmeans_model, demo.table)
-
-
-@pytest.fixture(scope="module")
-def hdbscan_report(hdbscan_model, demo):
-    return explained_report(hdbscan_model, demo.table)
 
 
 def _segment_most(report, feature: str, sign: int = 1, level: str | None = None):

@@ -15,30 +15,12 @@ from jinja2 import meta, nodes
 from explainers import cards
 from explainers.cards import (CardContext, PageContext, build_card, build_overview, render_card_html,
                               render_card_markdown, render_html, render_markdown, write_cards)
-from explainers.drivers import explain_segments
 from explainers.format import feature_label, humanize, md_escape
 from explainers.naming import name_segments
 from explainers.plots import PlotsPage
-from segmenter.export import customers_frame
 from segmenter.model import CustomerSegmenter
-from segmenter.schema import apply_schema
 
-
-def explained_report(model, table):
-    """The model's report with real SHAP drivers and persona names (the app's flow)."""
-    customers = customers_frame(model.report_, apply_schema(table, model.schema_))
-    report, _ = explain_segments(model.report_, model, customers, seed=0)
-    return name_segments(report)
-
-
-@pytest.fixture(scope="module")
-def kmeans_report(kmeans_model, demo):
-    return explained_report(kmeans_model, demo.table)
-
-
-@pytest.fixture(scope="module")
-def hdbscan_report(hdbscan_model, demo):
-    return explained_report(hdbscan_model, demo.table)
+from conftest import _explained
 
 
 @pytest.fixture(scope="module", params=["kmeans", "hdbscan"])
@@ -337,7 +319,7 @@ def _hostile_report(script_col: str, braces_col: str):
     })
     model = CustomerSegmenter(algorithm="kmeans", k=2, seed=0, compare=False, stability_runs=0,
                               id_column="customer_id").fit(table)
-    return explained_report(model, table)
+    return name_segments(_explained(model, table)["report"])
 
 
 @pytest.fixture(scope="module")

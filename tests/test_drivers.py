@@ -12,27 +12,19 @@ from explainers.drivers import (LOW_FIDELITY, Surrogate, explain_customer, expla
 from explainers.local_text import fmt_number, local_explanation_text
 from segmenter.demo import PERSONAS, SIGNAL_FREE
 from segmenter.errors import ModelFileError, ParameterError
-from segmenter.export import customers_frame
-from segmenter.schema import apply_schema
 
 PLANTED_RECOVERY_BAR = 0.8
 FIDELITY_BAR = 0.9
 
 
-def _explained(model, table):
-    customers = customers_frame(model.report_, apply_schema(table, model.schema_))
-    report, surrogate = explain_segments(model.report_, model, customers, seed=0)
-    return {"model": model, "customers": customers, "report": report, "surrogate": surrogate}
+@pytest.fixture(scope="module")
+def kmeans(kmeans_explained):
+    return kmeans_explained
 
 
 @pytest.fixture(scope="module")
-def kmeans(kmeans_model, demo):
-    return _explained(kmeans_model, demo.table)
-
-
-@pytest.fixture(scope="module")
-def hdbscan(hdbscan_model, demo):
-    return _explained(hdbscan_model, demo.table)
+def hdbscan(hdbscan_explained):
+    return hdbscan_explained
 
 
 @pytest.fixture(scope="module", params=["kmeans", "hdbscan"])

@@ -6,31 +6,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from explainers.drivers import explain_segments
-from explainers.naming import name_segments
 from explainers.plots import (NOISE_COLOUR, comparison_figure, drivers_figure, k_curve_figure,
                               map_figure, save_figures, sizes_figure, tree_figure)
 from segmenter.errors import ParameterError
-from segmenter.export import customers_frame
-from segmenter.schema import apply_schema
 
 HOSTILE = "<img src=x onerror=alert(1)> %{x}"
-
-
-def explained_report(model, table):
-    customers = customers_frame(model.report_, apply_schema(table, model.schema_))
-    report, _ = explain_segments(model.report_, model, customers, seed=0)
-    return name_segments(report)
-
-
-@pytest.fixture(scope="module")
-def kmeans_report(kmeans_model, demo):
-    return explained_report(kmeans_model, demo.table)
-
-
-@pytest.fixture(scope="module")
-def hdbscan_report(hdbscan_model, demo):
-    return explained_report(hdbscan_model, demo.table)
 
 
 @pytest.fixture(scope="module", params=["kmeans", "hdbscan"])
