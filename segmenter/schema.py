@@ -7,7 +7,6 @@ scikit-learn, parsing text exactly as inference did.
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -15,6 +14,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from segmenter.cells import (PARSE_SHARE, code_counts, date_words, find_date_format, float_values,
+                             parse_dates, parse_numbers, text_codes)
 from segmenter.errors import (
     ColumnError, DuplicateColumnsError, ModelFileError, NoFeaturesError, ParameterError, TooFewRowsError,
 )
@@ -41,12 +42,6 @@ _ID_SUFFIX = frozenset({"id", "key", "no", "nr", "num", "number", "code"})
 _ID_ENTITY = frozenset({"customer", "client", "user", "member", "account", "cust", "person", "contact",
                         "subscriber", "buyer", "shopper"})
 # Tried in order; on a tie the first wins, so day-first beats month-first ("04-09-2012" = 4 Sep).
-_DATE_FORMATS = ("ISO8601", "%d-%m-%Y", "%m-%d-%Y", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y.%m.%d",
-                 "%d-%m-%y", "%d/%m/%y", "%m/%d/%y", "%d.%m.%y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S",
-                 "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d.%m.%Y %H:%M",
-                 "%d.%m.%Y %H:%M:%S", "%d %b %Y", "%d-%b-%Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y")
-_YEAR_FORMATS = ("%Y", "%Y%m%d")  # only when the user says numbers are dates
-_PARSE_SHARE = 0.95  # share of filled cells that must parse for text to count as numbers/dates
 
 
 @dataclass(frozen=True)
@@ -112,90 +107,6 @@ class Schema:
             raise ModelFileError(f"the saved column description is damaged or from another program ({exc})") from exc
 
 
-# ----------------------------------------------------------------------------- parsing, vectorised
-def _as_text(uniques: Any) -> np.ndarray:
-    """Distinct values as stripped text; whole floats print as integers, NaN/inf as ''."""
-    index = pd.Index(uniques)
-    if not ptypes.is_float_dtype(index.dtype):
-        return np.asarray(pd.Index(index.astype(str)).str.strip(), dtype=object)
-    v = index.to_numpy(dtype=float)
-    whole = np.isfinite(v) & (np.abs(v) < 2**53) & (v == np.round(v))
-    text = np.where(whole, pd.Index(np.where(whole, v, 0).astype(np.int64)).astype(str),
-                    pd.Index(v).astype(str)).astype(object)
-    text[~np.isfinite(v)] = ""
-    return text
-
-
-def _text_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(codes with -1 for missing/blank, distinct stripped texts). Raises TypeError for lists."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    codes2, texts = pd.factorize(_as_text(uniques))
-    texts = np.asarray(texts, dtype=object)
-    keep = texts != ""
-    renumber = np.where(keep, np.cumsum(keep) - 1, -1)
-    return np.append(renumber[codes2], -1)[codes], texts[keep]  # code -1 picks the trailing -1
-
-
-def _counts(codes: np.ndarray, n: int) -> np.ndarray:
-    return np.bincount(codes[codes >= 0], minlength=n)
-
-
-def _numbers(s: pd.Series, keep_inf: bool = False) -> np.ndarray:
-    """Float values of a bool/number/duration column, with inf as NaN (unless ``keep_inf``)."""
-    x = (s / pd.Timedelta(days=1) if ptypes.is_timedelta64_dtype(s.dtype) else s).to_numpy(float, na_value=np.nan)
-    return x if keep_inf else np.where(np.isfinite(x), x, np.nan)
-
-
-def _parse_numbers(texts: np.ndarray) -> np.ndarray:
-    """Numbers from text such as '1,234.5', '$12', '12%' or, in a column without any '.', '3,25'."""
-    t = pd.Series(texts, dtype=object).str.replace(r"^([+-]?)\s*[$€£¥]\s*", r"\1", regex=True)
-    t = t.str.replace(r"\s*%$", "", regex=True)
-    grouped = t.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?").fillna(False).to_numpy(bool)
-    comma = t.str.fullmatch(r"[+-]?\d+,\d+").fillna(False).to_numpy(bool)
-    if (comma & ~grouped).any() and not t.str.contains(".", regex=False).fillna(False).any():
-        t, grouped = t.where(~comma, t.str.replace(",", ".", regex=False)), np.zeros(len(t), bool)  # decimal commas
-    x = pd.to_numeric(t.where(~grouped, t.str.replace(",", "", regex=False)), errors="coerce").to_numpy(float)
-    return np.where(np.isfinite(x), x, np.nan)
-
-
-def _parse_dates(texts: np.ndarray, fmt: str) -> pd.DatetimeIndex:
-    """Dates from text with one format ('mixed'/'mixed-dayfirst' = pandas' free-form parser)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            options = {"format": "mixed", "dayfirst": fmt.endswith("dayfirst")} if fmt.startswith("mixed") \
-                else {"format": fmt}
-            return pd.DatetimeIndex(pd.to_datetime(texts, errors="coerce", utc=True, **options)).tz_convert(None)
-        except (ValueError, TypeError, OverflowError):
-            return pd.DatetimeIndex([pd.NaT] * len(texts))
-
-
-def _find_date_format(texts: np.ndarray, counts: np.ndarray, forced: bool) -> tuple[str | None, float]:
-    """The format reading most cells (chosen on a sample of 2,000 values) and its share of cells."""
-    def share(fmt: str, idx: np.ndarray) -> float:
-        return counts[idx][np.asarray(_parse_dates(texts[idx], fmt).notna())].sum() / max(counts[idx].sum(), 1)
-
-    def weight(pattern: str) -> float:
-        hit = pd.Series(texts[sample], dtype=object).str.contains(pattern, regex=True).to_numpy(bool)
-        return counts[sample][hit].sum() / max(counts[sample].sum(), 1)
-
-    sample = np.arange(min(len(texts), 2000))
-    if not forced and weight(r"\d") < _PARSE_SHARE:
-        return None, 0.0
-    formats = _DATE_FORMATS + (_YEAR_FORMATS if forced else ())
-    if weight(r"(?<!\d)\d{4}(?!\d)") >= _PARSE_SHARE:  # free-form parsing only when a year is written
-        formats += ("mixed", "mixed-dayfirst")
-    best = formats[int(np.argmax([share(f, sample) for f in formats]))]
-    return best, share(best, np.arange(len(texts)))
-
-
-def _date_words(fmt: str | None) -> str:
-    if fmt in (None, "ISO8601") or fmt.startswith("mixed"):
-        return "dates" + (" in mixed formats" if fmt and fmt.startswith("mixed") else "")
-    words = dict(d="day", m="month", b="month", B="month", Y="year", y="year", H="hour", M="minute", S="second")
-    return "dates written as " + re.sub(r"%(\w)", lambda m: words.get(m.group(1), ""), fmt)
-
-
 def _is_id_name(name: str) -> bool:
     """'id', 'customer_id', 'CustomerID', 'CUST_ID', 'client_no', 'user_key', ..."""
     tokens = {t.lower() for t in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", name)}
@@ -212,17 +123,17 @@ class _Column:
         self.series, self.n, self.has_inf = s, len(s), False
         self.x = self.dates = self.codes = self.texts = None
         if ptypes.is_bool_dtype(s.dtype):
-            self.base, self.x = "bool", _numbers(s)
+            self.base, self.x = "bool", float_values(s)
         elif ptypes.is_timedelta64_dtype(s.dtype) or (ptypes.is_numeric_dtype(s.dtype)
                                                        and not ptypes.is_complex_dtype(s.dtype)):
-            raw = _numbers(s, keep_inf=True)
+            raw = float_values(s, keep_inf=True)
             self.base, self.has_inf = "number", bool(np.isinf(raw).any())
             self.x = np.where(np.isfinite(raw), raw, np.nan)
         elif ptypes.is_datetime64_any_dtype(s.dtype):
             self.base, self.dates = "date", s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
         else:
             try:
-                self.codes, self.texts = _text_codes(s)
+                self.codes, self.texts = text_codes(s)
                 self.base = "text"
             except TypeError:
                 self.base = "nested"
@@ -240,7 +151,7 @@ class _Column:
 
     def text(self) -> tuple[np.ndarray, np.ndarray]:
         if self.codes is None:
-            self.codes, self.texts = _text_codes(self.series)
+            self.codes, self.texts = text_codes(self.series)
         return self.codes, self.texts
 
     def unique_per_row(self) -> bool:
@@ -278,7 +189,7 @@ def _boolean(name: str, col: _Column, forced: bool) -> ColumnInfo | None:
         return None
     codes, texts = col.text()
     low = pd.Index(texts).str.lower().unique()
-    numbers = _parse_numbers(texts)
+    numbers = parse_numbers(texts)
     if len(low) > 2:
         return None
     if col.base == "number" or (len(low) == len(texts) and not np.isnan(numbers).any()):
@@ -293,7 +204,7 @@ def _boolean(name: str, col: _Column, forced: bool) -> ColumnInfo | None:
     if pair is None and not forced:
         return None
     if pair is None:  # any two values: the rarer one means "yes"
-        counts = pd.Series(_counts(codes, len(texts)), index=pd.Index(texts).str.lower()).groupby(level=0).sum()
+        counts = pd.Series(code_counts(codes, len(texts)), index=pd.Index(texts).str.lower()).groupby(level=0).sum()
         pair = tuple(sorted(counts.index, key=lambda v: (counts[v], v))) + ("",)
     return _info(name, col, kind, f"yes/no values; '{pair[0]}' counts as yes" + tag,
                  levels=tuple(v for v in pair[:2] if v), true_value=pair[0])
@@ -301,7 +212,7 @@ def _boolean(name: str, col: _Column, forced: bool) -> ColumnInfo | None:
 
 def _categorical(name: str, col: _Column, forced: bool, max_levels: int, rare_share: float) -> ColumnInfo:
     codes, texts = col.text()
-    counts = _counts(codes, len(texts))
+    counts = code_counts(codes, len(texts))
     kept = sorted(np.flatnonzero(counts >= rare_share * counts.sum()), key=lambda i: (-counts[i], texts[i]))
     if forced and len(kept) + (len(kept) < len(texts)) > max_levels:
         kept = kept[:max_levels - 1]  # forced: keep the most common levels, the rest is "Other"
@@ -323,8 +234,8 @@ def _as_numbers(name: str, col: _Column, forced: bool) -> ColumnInfo | None:
                               "choose another type for it")
         return None
     codes, texts = col.text()
-    counts, ok = _counts(codes, len(texts)), ~np.isnan(_parse_numbers(texts))
-    if counts[ok].sum() >= _PARSE_SHARE * counts.sum():
+    counts, ok = code_counts(codes, len(texts)), ~np.isnan(parse_numbers(texts))
+    if counts[ok].sum() >= PARSE_SHARE * counts.sum():
         return _info(name, col, ColumnKind.NUMERIC, "numbers stored as text" + tag)
     if forced:
         raise ColumnError(f"'{name}' cannot be read as numbers: {_pct(1 - counts[ok].sum() / counts.sum())} of its "
@@ -341,13 +252,13 @@ def _as_dates(name: str, col: _Column, forced: bool) -> tuple[ColumnInfo | None,
     if col.base in ("nested", "bool"):
         raise ColumnError(f"'{name}' does not hold dates; choose another type for it")
     codes, texts = col.text()
-    counts = _counts(codes, len(texts))
-    fmt, share = _find_date_format(texts, counts, forced)
-    if fmt is not None and share >= _PARSE_SHARE:
-        return (_info(name, col, ColumnKind.DATETIME, _date_words(fmt) + tag, date_format=fmt),
-                _parse_dates(texts, fmt).max())
+    counts = code_counts(codes, len(texts))
+    fmt, share = find_date_format(texts, counts, forced)
+    if fmt is not None and share >= PARSE_SHARE:
+        return (_info(name, col, ColumnKind.DATETIME, date_words(fmt) + tag, date_format=fmt),
+                parse_dates(texts, fmt).max())
     if forced:
-        ok = np.asarray(_parse_dates(texts, fmt).notna()) if fmt else np.zeros(len(texts), bool)
+        ok = np.asarray(parse_dates(texts, fmt).notna()) if fmt else np.zeros(len(texts), bool)
         raise ColumnError(f"'{name}' cannot be read as dates: {_pct(1 - share)} of its values are not dates "
                           f"(e.g. {_bad_example(texts, counts, ok)}). Fix those values or choose another type.")
     return None, None
@@ -527,7 +438,7 @@ def infer_schema(
 # ----------------------------------------------------------------------------- applying
 def _text_of(name: str, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     try:
-        return _text_codes(s)
+        return text_codes(s)
     except TypeError as exc:
         raise ColumnError(f"'{name}' holds lists or other nested values it did not hold before") from exc
 
@@ -538,17 +449,17 @@ def _transform(name: str, s: pd.Series, info: ColumnInfo, reference: str | None)
         if ptypes.is_datetime64_any_dtype(s.dtype):
             raise ColumnError(f"'{name}' now holds dates, but it held numbers when the segments were built")
         if ptypes.is_bool_dtype(s.dtype) or ptypes.is_numeric_dtype(s.dtype) or ptypes.is_timedelta64_dtype(s.dtype):
-            return _numbers(s)
+            return float_values(s)
         codes, texts = _text_of(name, s)
-        return np.append(_parse_numbers(texts), np.nan)[codes]
+        return np.append(parse_numbers(texts), np.nan)[codes]
     if info.kind == ColumnKind.DATETIME:
         ref = pd.Timestamp(reference)
         if ptypes.is_datetime64_any_dtype(s.dtype):
             dates = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
             return ((ref - dates) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)
         codes, texts = _text_of(name, s)
-        fmt = info.date_format or _find_date_format(texts, _counts(codes, len(texts)), True)[0]
-        days = (ref - _parse_dates(texts, fmt)) / pd.Timedelta(days=1) if fmt else np.full(len(texts), np.nan)
+        fmt = info.date_format or find_date_format(texts, code_counts(codes, len(texts)), True)[0]
+        days = (ref - parse_dates(texts, fmt)) / pd.Timedelta(days=1) if fmt else np.full(len(texts), np.nan)
         return np.append(np.asarray(days, dtype=float), np.nan)[codes]
     codes, texts = _text_of(name, s)
     if info.kind == ColumnKind.BOOLEAN:
