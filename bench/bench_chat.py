@@ -1,0 +1,114 @@
+"""Benchmark chat answer latency without an LLM.
+
+Usage: ``python bench/bench_chat.py [--repeats 5] [--sizes 5000 100000]``
+
+For each table size the seeded demo table is segmented with K-Means and explained (SHAP
+drivers, names; not timed). Then every question of the demo question set in
+``tests/test_chat_questions.py`` (answerable and unanswerable) is asked ``--repeats`` times
+on one engine (each ``ask`` is a fresh conversation), and the latency of each call is
+recorded. The default size uses the default K-Means run (k chosen automatically); larger
+sizes use k=6 to keep the untimed fit short. Customer questions are answered from the
+table here; one extra row times questions answered with a SHAP local explanation.
+
+Prints a Markdown table and writes it to ``bench/results/chat.md``. Target: p95 <= 50 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from explainers.chat import ChatEngine  # noqa: E402
+from explainers.drivers import explain_customer, explain_segments  # noqa: E402
+from explainers.naming import name_segments  # noqa: E402
+from segmenter.demo import make_demo_customers  # noqa: E402
+from segmenter.export import customers_frame  # noqa: E402
+from segmenter.model import CustomerSegmenter  # noqa: E402
+from segmenter.schema import apply_schema  # noqa: E402
+from tests.test_chat_questions import UNANSWERABLE, demo_cases  # noqa: E402
+
+TARGET_MS = 50.0
+RESULTS = ROOT / "bench" / "results" / "chat.md"
+
+
+def fitted(n: int):
+    demo = make_demo_customers(n, seed=0)
+    params = {"algorithm": "kmeans", "seed": 0} if n <= 5000 else {"algorithm": "kmeans", "k": 6, "seed": 0,
+                                                                    "compare": False, "stability_runs": 0}
+    model = CustomerSegmenter(**params).fit(demo.table)
+    customers = customers_frame(model.report_, apply_schema(demo.table, model.schema_))
+    report, surrogate = explain_segments(model.report_, model, customers, seed=0)
+    return name_segments(report), customers, model, surrogate
+
+
+def timed(engine: ChatEngine, questions: list[str], repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        for q in questions:
+            start = time.perf_counter()
+            engine.ask(q)
+            out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def row(label: str, n_rows: int, n_questions: int, repeats: int, ms: list[float]) -> dict:
+    return {"label": label, "rows": n_rows, "questions": n_questions, "repeats": repeats, "calls": len(ms),
+            "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)), "max": max(ms),
+            "mean": statistics.fmean(ms)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000])
+    args = parser.parse_args(argv)
+    rows = []
+    for n in args.sizes:
+        report, customers, model, surrogate = fitted(n)
+        start = time.perf_counter()
+        engine = ChatEngine(report, customers)
+        build_ms = (time.perf_counter() - start) * 1000
+        questions = [c.question for c in demo_cases(report, customers)] + list(UNANSWERABLE)
+        engine.ask(questions[0])  # warm-up: template compilation
+        ms = timed(engine, questions, args.repeats)
+        rows.append(row("question set, no LLM", n, len(questions), args.repeats, ms))
+        rows[-1]["build_ms"] = build_ms
+        local = ChatEngine(report, customers, local_explainer=partial(explain_customer, report, surrogate, model,
+                                                                       customers))
+        ids = [str(customers["__id__"].iloc[i]) for i in range(0, min(len(customers), 50), 5)]
+        local_q = [f"Which segment is customer {cid} in?" for cid in ids]
+        local.ask(local_q[0])
+        rows.append(row("customer + SHAP local explanation", n, len(local_q), 1, timed(local, local_q, 1)))
+        rows[-1]["build_ms"] = float("nan")
+    lines = [f"# Chat latency without an LLM (target p95 <= {TARGET_MS:.0f} ms)", "",
+             f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs. "
+             "Each `ask` is a fresh conversation; times in milliseconds.", "",
+             "| what | rows | questions | repeats | calls | p50 | p95 | max | mean | engine build |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        build = "" if r["build_ms"] != r["build_ms"] else f"{r['build_ms']:.0f}"
+        lines.append(f"| {r['label']} | {r['rows']:,} | {r['questions']} | {r['repeats']} | {r['calls']} | "
+                     f"{r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | {r['mean']:.1f} | {build} |")
+    main_rows = [r for r in rows if r["label"].startswith("question set")]
+    verdict = all(r["p95"] <= TARGET_MS for r in main_rows)
+    lines += ["", f"Target p95 <= {TARGET_MS:.0f} ms on the question set: {'met' if verdict else 'NOT met'}."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

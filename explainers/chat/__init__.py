@@ -1,0 +1,11 @@
+"""Chat about segments: questions answered from the report's statistics.
+
+``ChatEngine(report, customers).ask("how big is segment 2?")`` returns an :class:`Answer`
+whose every number is recorded with its source. An optional OpenAI-compatible LLM
+(:class:`LLMClient`, configured from ``SEGMENT_LLM_*`` environment variables) may phrase
+answers; its text is used only when all its numbers check out.
+"""
+from .engine import Answer, ChatEngine, Conversation
+from .llm import LLMClient
+
+__all__ = ["ChatEngine", "Answer", "Conversation", "LLMClient"]

@@ -1,0 +1,125 @@
+"""Numbers in answers: formatted once here, each recorded with where it came from.
+
+Every number an answer shows goes through a :class:`NumberBook`, which formats it and
+records ``{value, source, display, kind}``; ``source`` is a path into the report
+("segments[2].numeric.annual_spend.mean") or a description of a computation on the
+customers table ("customers: count where ..."). :func:`numbers_in_text` and
+:func:`unsupported_numbers` check free text (an LLM's phrasing) against such records.
+"""
+from __future__ import annotations
+
+import math
+import re
+from types import MappingProxyType
+
+from ..format import fmt_number
+
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(%|percent\b|k\b|m\b)?", re.I)
+WORD_NUMBERS = MappingProxyType({
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "hundred": 100, "thousand": 1000, "million": 1_000_000})
+
+
+def fmt_pct(share: float) -> str:
+    """0.1888 -> "18.9%"; whole percentages without decimals; tiny shares with two."""
+    pct = share * 100
+    if pct == 0:
+        return "0%"
+    if abs(pct) < 0.1:
+        return f"{pct:.2f}%"
+    if abs(pct - round(pct)) < 1e-9:
+        return f"{pct:.0f}%"
+    return f"{pct:.1f}%"
+
+
+def fmt_value(value: float) -> str:
+    """Whole numbers without decimals (thousands separated), others via :func:`fmt_number`."""
+    if abs(value - round(value)) < 1e-9 and abs(value) < 1e15:
+        return f"{int(round(value)):,}"
+    return fmt_number(value)
+
+
+class NumberBook:
+    """Formats numbers for one answer and records each one."""
+
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+
+    def _add(self, value: float, source: str, display: str, kind: str) -> str:
+        self.items.append({"value": float(value), "source": source, "display": display, "kind": kind})
+        return display
+
+    def count(self, value: float, source: str) -> str:
+        return self._add(value, source, f"{int(round(value)):,}", "count")
+
+    def pct(self, share: float, source: str) -> str:
+        return self._add(share, source, fmt_pct(share), "percent")
+
+    def number(self, value: float, source: str) -> str:
+        return self._add(value, source, fmt_value(value), "number")
+
+    def score(self, value: float, source: str) -> str:
+        return self._add(value, source, f"{value:.2f}", "score")
+
+    def ident(self, seg_id: int, source: str) -> str:
+        return self._add(seg_id, source, str(int(seg_id)), "id")
+
+    def value(self, value: float, source: str, as_percent: bool) -> str:
+        """A feature value: a percentage for yes/no and 0..1 columns, else a plain number."""
+        return self.pct(value, source) if as_percent else self.number(value, source)
+
+    def extend(self, other: "NumberBook") -> None:
+        self.items.extend(other.items)
+
+
+def numbers_in_text(text: str, ignore: tuple = ()) -> list[tuple[float, int, bool]]:
+    """Numbers written in ``text`` as (value, decimals shown, is_percent).
+
+    ``ignore`` holds strings (segment names, column names) whose digits are not numbers
+    of the answer, e.g. "Spending Score (1-100)"; they are removed first.
+    """
+    text = text.replace("\\", "")
+    for phrase in sorted((str(p).replace("\\", "") for p in ignore if p), key=len, reverse=True):
+        text = text.replace(phrase, " ")
+    out = []
+    for match in _NUMBER.finditer(text):
+        whole, frac, suffix = match.group(1), match.group(2) or "", (match.group(3) or "").lower()
+        value = float(whole.replace(",", "") + ("." + frac if frac else ""))
+        decimals = len(frac)
+        if suffix in ("k", "m"):
+            value *= 1e3 if suffix == "k" else 1e6
+            decimals -= 3 if suffix == "k" else 6
+        out.append((value, decimals, suffix in ("%", "percent")))
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in WORD_NUMBERS:
+            out.append((float(WORD_NUMBERS[word]), 0, False))
+    return out
+
+
+def _close(shown: float, decimals: int, candidates: list[float]) -> bool:
+    tolerance = 0.5 * 10 ** (-decimals) + 1e-9
+    return any(math.isfinite(c) and abs(shown - c) <= tolerance * (1 + 1e-9) for c in candidates)
+
+
+def supported(value: float, decimals: int, is_percent: bool, records: list[dict],
+              extra: tuple = ()) -> bool:
+    """Whether a shown number matches a recorded one within the rounding it is shown with."""
+    plain, pcts = list(extra), []
+    for r in records:
+        v = float(r["value"])
+        plain.append(v)
+        pcts.append(v * 100)
+        if r.get("kind") != "percent":
+            pcts.append(v)
+        if r.get("kind") == "percent":
+            plain.append(v * 100)
+    return _close(value, decimals, pcts if is_percent else plain)
+
+
+def unsupported_numbers(text: str, records: list[dict], ignore: tuple = (), extra: tuple = ()) -> list:
+    """Numbers in ``text`` that no record supports (empty list = every number is grounded)."""
+    return [(v, d, p) for v, d, p in numbers_in_text(text, ignore) if not supported(v, d, p, records, extra)]
+
+
+__all__ = ["NumberBook", "fmt_pct", "fmt_value", "numbers_in_text", "supported", "unsupported_numbers"]
