@@ -45,7 +45,7 @@ class ContributionRow:
     value: str
     segment_typical: str
     overall_typical: str
-    unit: str  # " days", " years", ... (leading space) or ""
+    unit: str  # "days", "years", ... or ""
     towards: bool  # pulls the customer towards the explained segment
 
 
@@ -85,7 +85,7 @@ def build_context(report: SegmentationReport, local: LocalExplanation) -> LocalT
         rows.append(ContributionRow(
             label=feature_label(c["feature"], kind), is_level=kind == "categorical",
             value=_value_text(c["value"], kind), segment_typical=_value_text(c["segment_typical"], kind),
-            overall_typical=_value_text(c["overall_typical"], kind), unit=f" {unit}" if unit else "",
+            overall_typical=_value_text(c["overall_typical"], kind), unit=unit,
             towards=c["shap"] > 0))
     return LocalTextContext(
         customer_id=str(local.customer_id), segment_name=local.segment_name, is_noise=local.is_noise,

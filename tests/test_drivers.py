@@ -279,3 +279,18 @@ def test_low_fidelity_caveat_and_hostile_text(kmeans):
 ])
 def test_fmt_number(value, expected):
     assert fmt_number(value) == expected
+
+
+def test_local_text_keeps_a_space_before_units(kmeans):
+    """Markdown escaping must not glue units to numbers ("30years")."""
+    import re
+
+    rows = kmeans["customers"]
+    for customer in rows["__id__"].iloc[:40]:
+        local = explain_customer(kmeans["report"], kmeans["surrogate"], kmeans["model"], rows, customer)
+        text = local_explanation_text(kmeans["report"], local)
+        assert not re.search(r"\d(years|days)\b", text), text
+        if any(c["feature"] == "age" for c in local.contributions):
+            assert re.search(r"age \d+ years", text), text
+            return
+    pytest.fail("no customer among the first 40 had age among their top contributions")
