@@ -1,0 +1,111 @@
+"""Benchmark the Gradio app: launch to first page, and the demo flow end to end.
+
+Usage: ``python bench/bench_app.py [--runs 3]``
+
+* **launch**: ``python app.py`` in a subprocess until ``/`` answers HTTP 200;
+* **first page, segmented** (needs ``/usr/bin/chromium``): a headless browser opens the page
+  and waits until the demo table is loaded, segmented and explained (what a visitor waits for);
+* **demo flow** through ``gradio_client``: load_demo -> segment -> views (charts, cards,
+  downloads, chat engine) -> cards -> chat -> predict_form -> predict, per step, ``--runs`` times.
+
+Writes a Markdown table to ``bench/results/app.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from app_server import running_app  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+FLOW = ("load_demo", "segment", "views", "cards", "chat", "predict_form", "predict")
+
+
+def first_page_segmented(url: str) -> float | None:
+    """Seconds from opening the page to the demo segments being shown (None without Chromium)."""
+    if not Path(CHROMIUM).exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(180_000)
+        start = time.perf_counter()
+        page.goto(url)
+        page.get_by_role("tab", name="4 Personas").click()
+        page.locator("#persona-cards .se-card").first.wait_for()
+        elapsed = time.perf_counter() - start
+        browser.close()
+    return elapsed
+
+
+def flow(url: str) -> dict[str, float]:
+    from gradio_client import Client
+
+    times: dict[str, float] = {}
+
+    def step(name: str, *args):
+        start = time.perf_counter()
+        out = client.predict(*args, api_name=f"/{name}")
+        times[name] = time.perf_counter() - start
+        return out
+
+    start = time.perf_counter()
+    client = Client(url, verbose=False)
+    times["connect"] = time.perf_counter() - start
+    step("load_demo")
+    step("segment", "auto", 0, 0, 0)
+    step("views")
+    assert step("cards").count('class="se-card') >= 3
+    step("chat", "How many customers are in segment 1?", [])
+    form = step("predict_form")
+    step("predict", form)
+    times["total"] = sum(times.values())
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    start = time.perf_counter()
+    with running_app() as url:  # temp files in a scratch dir removed on exit
+        launch_s = time.perf_counter() - start
+        page_s = first_page_segmented(url)
+        runs = [flow(url) for _ in range(args.runs)]
+
+    keys = ["connect", *FLOW, "total"]
+    lines = [
+        "# App benchmark (`python bench/bench_app.py`)", "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}.", "",
+        "| what | seconds |", "|---|---:|",
+        f"| launch: `python app.py` until `/` answers HTTP 200 | {launch_s:.1f} |",
+        "| first page in Chromium until the demo's persona cards show (load + segment + explain) | "
+        + (f"{page_s:.1f} |" if page_s is not None else "not measured (no /usr/bin/chromium) |"),
+        "", f"Demo flow through `gradio_client`, median of {len(runs)} runs (min-max):", "",
+        "| step | median s | min-max s |", "|---|---:|---:|",
+    ]
+    for key in keys:
+        values = [r[key] for r in runs]
+        lines.append(f"| {key} | {statistics.median(values):.2f} | {min(values):.2f}-{max(values):.2f} |")
+    text = "\n".join(lines) + "\n"
+    out = ROOT / "bench" / "results" / "app.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

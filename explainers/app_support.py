@@ -1,0 +1,410 @@
+"""Plain helpers behind the Gradio app (``app.py``): no Gradio here, only library calls.
+
+Everything a visitor works on lives in one :class:`AppSession` (a frozen value kept in the
+visitor's own ``gr.State``); every helper takes a session and returns a new one, so two
+visitors never share anything. Text that ends up in Markdown is escaped with
+:func:`~explainers.format.md_escape`; HTML comes only from the library's autoescaped templates.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from segmenter.demo import make_demo_customers
+from segmenter.errors import ColumnError, ParameterError, TooLargeError
+from segmenter.export import safe_for_spreadsheet
+from segmenter.load import LoadLimits, load_table
+from segmenter.report import SegmentationReport
+from segmenter.schema import ColumnKind, Schema, apply_schema, infer_schema
+
+from .analysis import Analysis, analyse, assign_table, write_run
+from .cards import build_overview, render_card_html
+from .drivers import explain_customer
+from .format import fmt_count, fmt_number, fmt_pct, fmt_score, md_escape
+from .local_text import local_explanation_text
+from .plots import k_curve_figure, tree_figure
+
+Progress = Callable[[float, str], None]
+
+#: Uploads above this size are refused by Gradio itself (``launch(max_file_size=...)``).
+MAX_UPLOAD_MB = 50
+#: Checked by the loader before a table is fully read; bigger tables belong in the CLI.
+APP_LIMITS = LoadLimits(max_bytes=MAX_UPLOAD_MB * 2**20, max_rows=100_000)
+PREVIEW_ROWS = 20
+PREVIEW_CELL_CHARS = 60
+RESULT_ROWS = 200
+DEMO_SOURCE = "the demo table"
+SESSION_ROOT = "segment-explainer-sessions"
+
+#: (label shown, value passed to the library)
+ALGORITHM_CHOICES = [
+    ("Automatic (recommended): HDBSCAN or K-Means, whichever fits better", "auto"),
+    ("HDBSCAN: dense groups; customers who fit none stay Unassigned", "hdbscan"),
+    ("K-Means: every customer gets the nearest typical profile", "kmeans"),
+    ("Gaussian mixture (GMM): overlapping, oval-shaped segments", "gmm"),
+    ("Agglomerative (Ward): merges the most similar customers step by step", "agglomerative"),
+]
+ALGORITHM_VALUES = tuple(v for _, v in ALGORITHM_CHOICES)
+ALGORITHM_NAMES = {"auto": "automatic", "hdbscan": "HDBSCAN", "kmeans": "K-Means",
+                   "gmm": "Gaussian mixture", "agglomerative": "agglomerative (Ward)"}
+AUTO_TYPE = "automatic"
+TYPE_CHOICES = [AUTO_TYPE, *ColumnKind.FEATURES, ColumnKind.EXCLUDED]
+NO_ID = "(no ID column: use row numbers)"
+SCHEMA_HEADERS = ["Column", "Used as", "Why", "Empty", "Distinct values"]
+FORM_HEADERS = ["Column", "Value", "What to enter"]
+RESULT_HEADERS = ["ID", "segment", "segment_name", "probability"]
+COMPARISON_HEADERS = ["Algorithm", "Segments", "Unassigned", "Separation (silhouette, higher is better)",
+                      "Davies-Bouldin (lower is better)", "Rows compared"]
+SEPARATION_WORDS = {"strong": "clearly separated", "reasonable": "reasonably separated",
+                    "weak": "weakly separated: neighbouring segments overlap, so treat boundaries as soft",
+                    "overlapping": "hardly separated: the segments overlap heavily", "unknown": "not measured"}
+STABILITY_WORDS = {"high": "the same segments come back when the data is resampled",
+                   "moderate": "most segments come back when the data is resampled",
+                   "low": "segments change when the data is resampled: treat them with care",
+                   "unknown": "not measured"}
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnChoices:
+    """What the visitor chose on the Data tab (None / empty = let the library decide)."""
+
+    id_column: str | None = None
+    exclude: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    types: dict = field(default_factory=dict)
+
+    def params(self) -> dict:
+        return {"id_column": self.id_column, "exclude": list(self.exclude) or None,
+                "features": list(self.features) or None, "types": dict(self.types) or None}
+
+
+@dataclass(frozen=True, eq=False)
+class AppSession:
+    """One visitor's work: the table, their column choices and the current analysis."""
+
+    table: pd.DataFrame
+    source: str
+    schema: Schema
+    choices: ColumnChoices = ColumnChoices()
+    analysis: Analysis | None = None
+    conversation: object | None = None  # explainers.chat conversation (holds the chat history)
+    engine: object | None = None  # explainers.chat.ChatEngine of the current analysis
+    predicted: pd.DataFrame | None = None  # customers-like frame of the last predicted rows
+
+    def replace(self, **changes) -> AppSession:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def report(self) -> SegmentationReport:
+        return require_analysis(self).report
+
+
+def require_analysis(session: AppSession) -> Analysis:
+    """The session's analysis, or a plain "no segments yet" error."""
+    if session.analysis is None:
+        raise ParameterError("There are no segments yet: open the Segment tab and press "
+                             "'Find segments' first.")
+    return session.analysis
+
+
+# ------------------------------------------------------------------ session files
+def session_dir(session_hash: str | None) -> Path:
+    """The visitor's own scratch folder under the system temp dir (created on demand)."""
+    key = hashlib.sha256(str(session_hash or "anonymous").encode()).hexdigest()[:32]
+    path = Path(tempfile.gettempdir()) / SESSION_ROOT / key
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def sweep_session_dirs(max_age_hours: float = 24.0) -> int:
+    """Remove visitors' folders untouched for ``max_age_hours`` (left by a stopped server)."""
+    root, removed = Path(tempfile.gettempdir()) / SESSION_ROOT, 0
+    for path in root.iterdir() if root.is_dir() else []:
+        if path.is_dir() and time.time() - path.stat().st_mtime > max_age_hours * 3600:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def remove_session_dir(session_hash: str | None) -> None:
+    key = hashlib.sha256(str(session_hash or "anonymous").encode()).hexdigest()[:32]
+    shutil.rmtree(Path(tempfile.gettempdir()) / SESSION_ROOT / key, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ data tab
+def _start(table: pd.DataFrame, source: str, id_column: str | None = None) -> AppSession:
+    choices = ColumnChoices(id_column=id_column)
+    return AppSession(table, source, infer_schema(table, **choices.params()), choices)
+
+
+def demo_session() -> AppSession:
+    demo = make_demo_customers()
+    return _start(demo.table, DEMO_SOURCE, demo.id_column)
+
+
+def upload_session(path: str, filename: str | None = None) -> AppSession:
+    """Load an uploaded file with the app's size and row limits."""
+    name = filename or Path(path).name
+    try:
+        table = load_table(path, filename=name, limits=APP_LIMITS)
+    except TooLargeError as exc:
+        raise TooLargeError(f"{exc}. The web app takes up to {MAX_UPLOAD_MB} MB and "
+                            f"{APP_LIMITS.max_rows:,} rows; segment bigger tables with cli.py.") from exc
+    return _start(table, f"'{name}'")
+
+
+def with_choices(session: AppSession, id_column: str | None, exclude: list | None,
+                 features: list | None, types: dict | None) -> AppSession:
+    """Re-check the columns with the visitor's choices (errors say which choice is wrong)."""
+    id_column = None if id_column in (None, "", NO_ID) else id_column
+    types = {c: k for c, k in (types or {}).items() if k and k != AUTO_TYPE}
+    choices = ColumnChoices(id_column, tuple(exclude or ()), tuple(features or ()), types)
+    schema = infer_schema(session.table, **choices.params())
+    return session.replace(choices=choices, schema=schema)
+
+
+def with_type(session: AppSession, column: str | None, kind: str | None) -> dict:
+    """The visitor's type overrides after setting ``column`` to ``kind`` ("automatic" clears it)."""
+    if not column:
+        raise ColumnError("Pick the column whose type you want to change.")
+    if column not in session.table.columns:
+        raise ColumnError(f"There is no column '{column}' in {session.source}.")
+    types = dict(session.choices.types)
+    if kind in (None, "", AUTO_TYPE):
+        types.pop(column, None)
+    else:
+        types[column] = kind
+    return types
+
+
+def preview(table: pd.DataFrame) -> pd.DataFrame:
+    """The first rows as short text (shown as plain text, never as HTML)."""
+    head = table.head(PREVIEW_ROWS)
+    out = {}
+    for col in head.columns:
+        values = head[col]
+        filled = values.dropna()
+        if pd.api.types.is_datetime64_any_dtype(values.dtype) and (filled == filled.dt.normalize()).all():
+            values = values.dt.strftime("%Y-%m-%d")  # dates without a time of day
+        text = values.astype(object).where(values.notna(), "").astype(str)
+        out[str(col)] = text.map(lambda v: v if len(v) <= PREVIEW_CELL_CHARS else v[:PREVIEW_CELL_CHARS] + "…")
+    return pd.DataFrame(out)
+
+
+def schema_rows(schema: Schema) -> pd.DataFrame:
+    rows = [[c.name, c.kind, c.reason, fmt_pct(c.missing_share), fmt_count(c.n_unique)]
+            for c in schema.columns]
+    return pd.DataFrame(rows, columns=SCHEMA_HEADERS)
+
+
+def data_summary(session: AppSession) -> str:
+    s, t = session.schema, session.table
+    ids = f"ID column: **{md_escape(s.id_column)}**" if s.id_column else "no ID column (rows are numbered)"
+    excluded = len(s.excluded)
+    return (f"Loaded {md_escape(session.source)}: **{fmt_count(len(t))} customers**, "
+            f"{fmt_count(t.shape[1])} columns. {fmt_count(len(s.features))} columns will describe the "
+            f"customers; {fmt_count(excluded)} are left out (see why below); {ids}.")
+
+
+# ------------------------------------------------------------------ segment tab
+def segment_params(algorithm: str, k: float | None, min_cluster_size: float | None,
+                   seed: float | None) -> dict:
+    """Library parameters from the form; 0 or empty means 'choose automatically'."""
+    if algorithm not in ALGORITHM_VALUES:
+        raise ParameterError(f"Unknown algorithm '{str(algorithm)[:40]}'; choose one of "
+                             f"{', '.join(ALGORITHM_VALUES)}.")
+
+    def whole(value, label: str) -> int | None:
+        if value in (None, ""):
+            return None
+        number = float(value)
+        if number != int(number) or number < 0:
+            raise ParameterError(f"{label} must be a whole number of 0 or more; got {value}.")
+        return int(number) or None
+
+    return {"algorithm": algorithm, "k": whole(k, "The number of segments"),
+            "min_cluster_size": whole(min_cluster_size, "The smallest segment size"),
+            "seed": whole(seed, "The random seed") or 0}
+
+
+def run_analysis(session: AppSession, params: dict, progress: Progress | None = None) -> AppSession:
+    analysis = analyse(session.table, progress=progress, **session.choices.params(), **params)
+    return session.replace(analysis=analysis, conversation=None, engine=None, predicted=None)
+
+
+def summary_markdown(report: SegmentationReport) -> str:
+    """The quality of the segmentation in plain words (numbers come formatted from the cards module)."""
+    o = build_overview(report)
+    algorithm = ALGORITHM_NAMES.get(o.algorithm, md_escape(o.algorithm))
+    separation = SEPARATION_WORDS.get(o.silhouette_band, "not measured")
+    lines = [(f"**{o.n_segments} segments** among {o.n_customers} customers, found with {algorithm} "
+              f"on {o.n_features} columns."), "",
+             f"- **Separation**: {separation} (silhouette {o.silhouette}; from -1 to 1, above 0.25 is reasonable)."]
+    reason = (report.params or {}).get("auto_reason")
+    if reason:  # library wording, no table text
+        lines.append(f"- **Why {algorithm}**: chosen automatically: {reason}.")
+    if o.has_noise:
+        lines.append(f"- **Unassigned**: {o.noise_count} customers ({o.noise_share}) fit no segment "
+                     "well and are kept apart instead of being forced into one.")
+    else:
+        lines.append("- **Unassigned**: none, every customer belongs to a segment.")
+    stability = f" ({o.stability}, from 0 to 1)" if o.stability else ""
+    lines.append(f"- **Stability**: {STABILITY_WORDS.get(o.stability_band, 'not measured')}{stability}.")
+    lines.append(f"- **Explanations**: {fidelity_words(report)}")
+    return "\n".join(lines)
+
+
+def fidelity_words(report: SegmentationReport) -> str:
+    fidelity = (report.explanation or {}).get("surrogate_fidelity")
+    if fidelity is None:
+        return "no explanation model (fewer than two groups of customers)."
+    verdict = "reliable" if fidelity >= 0.8 else "possibly unreliable: read the drivers with care"
+    return (f"the model behind the explanations reproduces the segments with a score of "
+            f"{fmt_pct(fidelity)} on customers it did not see ({verdict}).")
+
+
+def comparison_rows(report: SegmentationReport) -> pd.DataFrame:
+    rows = [[ALGORITHM_NAMES.get(r.get("algorithm"), str(r.get("algorithm"))),
+             fmt_count(r.get("n_segments", 0)), fmt_pct(r.get("noise_fraction") or 0.0),
+             fmt_score(r.get("silhouette")), fmt_score(r.get("davies_bouldin")),
+             fmt_count(r.get("rows", 0))] for r in report.comparison or []]
+    return pd.DataFrame(rows, columns=COMPARISON_HEADERS)
+
+
+def curve_figure(report: SegmentationReport):
+    """Elbow/silhouette curve, or HDBSCAN's persistence when HDBSCAN made the segments."""
+    if report.algorithm == "hdbscan" or not report.k_curve:
+        return tree_figure(report)
+    return k_curve_figure(report)
+
+
+def segment_choices(report: SegmentationReport, include_noise: bool = False) -> list[tuple[str, int]]:
+    return [(f"{s.id}. {s.name}" if not s.is_noise else s.name, int(s.id))
+            for s in report.segments if include_noise or not s.is_noise]
+
+
+# ------------------------------------------------------------------ personas tab
+def cards_html(report: SegmentationReport) -> str:
+    """Every persona card: HTML rendered (and escaped) by the library's templates only."""
+    return "\n".join(render_card_html(report, s.id) for s in report.segments)
+
+
+def write_downloads(analysis: Analysis, folder: Path) -> dict[str, Path]:
+    """Write the run files (cards, CSV, report, model) into ``folder``; name -> path."""
+    paths = write_run(analysis, Path(folder) / "run")
+    return {p.name: p for p in paths}
+
+
+def rename(session: AppSession, segment_id: float | None, name: str) -> AppSession:
+    if segment_id in (None, ""):
+        raise ParameterError("Pick the segment to rename.")
+    report = session.report.rename(int(segment_id), str(name or ""))
+    return session.replace(analysis=session.analysis.with_report(report), conversation=None,
+                           engine=None)
+
+
+# ------------------------------------------------------------------ explain / predict
+def explain_known(session: AppSession, customer_id: str) -> str:
+    customer_id = str(customer_id or "").strip()
+    if not customer_id:
+        raise ParameterError("Type a customer ID from your table (for the demo, e.g. C100000).")
+    return local_explanation_text(session.report, session.analysis.explain_customer(customer_id))
+
+
+def _plain(value) -> str:
+    """A number as the form shows it: no thousands separators, so it reads back as typed."""
+    return "" if value is None else f"{round(float(value), 2):.10g}"
+
+
+def _example(report: SegmentationReport, schema: Schema, column: str) -> tuple[str, str]:
+    """(typical value in the largest segment, what to enter) for one form row."""
+    kind = schema.kind_of(column)
+    segments = report.real_segments or report.segments
+    seg = segments[0] if segments else None
+    overall = report.overall.get("numeric", {}).get(column) or {}
+    numeric = (seg.numeric.get(column) if seg is not None else None) or overall
+    levels = (seg.categorical.get(column) if seg is not None else None) or \
+        report.overall.get("categorical", {}).get(column)
+    if kind == ColumnKind.BOOLEAN:
+        return ("yes" if (numeric.get("mean") or 0) >= 0.5 else "no"), "yes or no"
+    if kind == ColumnKind.CATEGORICAL and levels:
+        ordered = sorted(levels, key=lambda lvl: -levels[lvl])
+        return str(ordered[0]), "one of: " + ", ".join(map(str, ordered[:12]))
+    if kind == ColumnKind.DATETIME:
+        typical = ""
+        if numeric.get("median") is not None and schema.reference_date:
+            day = pd.Timestamp(schema.reference_date) - pd.Timedelta(days=float(numeric["median"]))
+            typical = day.date().isoformat()
+        return typical, "a date, e.g. 2024-05-31"
+    if numeric:
+        lo, hi = fmt_number(overall.get("min")), fmt_number(overall.get("max"))
+        return _plain(numeric.get("median")), f"a number (from {lo} to {hi} in your table)"
+    return "", "a number"
+
+
+def form_rows(session: AppSession) -> pd.DataFrame:
+    """One new customer as an editable (column, value) table, pre-filled like the largest segment."""
+    report = session.report
+    schema = session.analysis.segmenter.schema_
+    rows = []
+    if schema.id_column:
+        rows.append([schema.id_column, "new customer", "an ID for this customer"])
+    for column in report.features:
+        value, hint = _example(report, schema, column)
+        rows.append([column, value, hint])
+    return pd.DataFrame(rows, columns=FORM_HEADERS)
+
+
+def table_from_form(form: pd.DataFrame, session: AppSession) -> pd.DataFrame:
+    """A one-row table of text values from the form (blank = missing, filled in like the training data)."""
+    schema = session.analysis.segmenter.schema_
+    if form is None or len(form) == 0 or "Column" not in form.columns or "Value" not in form.columns:
+        raise ColumnError("The form is empty: press 'Reset to a typical customer' first.")
+    values = {str(c): ("" if pd.isna(v) else str(v)).strip() for c, v in zip(form["Column"], form["Value"])}
+    row = {c: [values.get(c) or None] for c in schema.features}
+    if schema.id_column:
+        row[schema.id_column] = [values.get(schema.id_column) or "new customer"]
+    return pd.DataFrame(row, dtype=object)
+
+
+def predict(session: AppSession, table: pd.DataFrame) -> tuple[AppSession, pd.DataFrame]:
+    """Assign new customers; keep what is needed to explain them afterwards."""
+    analysis = require_analysis(session)
+    result = assign_table(analysis, table, analysis.report)
+    features = apply_schema(table, analysis.segmenter.schema_).reset_index(drop=True)
+    features.insert(0, "__id__", result.iloc[:, 0].astype(str).to_numpy())
+    features["__segment__"] = result["segment"].to_numpy()
+    features["__probability__"] = result["probability"].to_numpy()
+    return session.replace(predicted=features), result
+
+
+def explain_predicted(session: AppSession, customer_id: str | None = None) -> str:
+    """Why a predicted customer (the first one by default) got their segment."""
+    frame, analysis = session.predicted, session.analysis
+    if frame is None or analysis is None or not len(frame):
+        raise ParameterError("Predict a customer first.")
+    key = str(customer_id).strip() if customer_id not in (None, "") else str(frame["__id__"].iloc[0])
+    local = explain_customer(analysis.report, analysis.surrogate, analysis.segmenter, frame, key)
+    match = frame.loc[frame["__id__"] == key, "__probability__"]
+    if len(match):
+        local = dataclasses.replace(local, probability=float(match.iloc[0]))
+    return local_explanation_text(analysis.report, local)
+
+
+def load_predict_file(path: str) -> pd.DataFrame:
+    return load_table(path, filename=Path(path).name, limits=APP_LIMITS)
+
+
+def predicted_csv(result: pd.DataFrame, folder: Path) -> Path:
+    path = Path(folder) / "predicted_segments.csv"
+    safe_for_spreadsheet(result).to_csv(path, index=False)
+    return path
+

@@ -1,0 +1,172 @@
+"""The app in a real browser: Playwright driving Debian's Chromium (``/usr/bin/chromium``).
+
+Clicks through the demo flow, checks persona cards and a chat answer appear, uploads a bad
+file and reads the error, and saves screenshots to ``artifacts/screenshots/`` (CI artefacts).
+Runs whenever CI=true (a missing Chromium then fails the test); skips locally without Chromium.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from app_server import ROOT, hostile_csv, running_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = ROOT / "artifacts" / "screenshots"
+SEGMENTED = 120_000  # ms: page load + demo segmentation on a slow CI machine
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+if not Path(CHROMIUM).exists():
+    if IN_CI:
+        pytest.fail(f"{CHROMIUM} is missing on CI: run 'bash tests/install_browser.sh' first",
+                    pytrace=False)
+    pytest.skip(f"{CHROMIUM} is not installed (bash tests/install_browser.sh installs it)",
+                allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api") if not IN_CI else __import__(
+    "playwright.sync_api", fromlist=["sync_playwright"])
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_app(browser, url: str, width: int = 1280, height: int = 900):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(SEGMENTED)
+    page.goto(url)
+    page.locator("#data-status").get_by_text("5,000 customers").wait_for()
+    return page
+
+
+def tab(page, name: str) -> None:
+    """Open a tab; at phone width some tabs sit in Gradio's "More tabs" menu."""
+    visible = page.get_by_role("tab", name=name)
+    if visible.count():
+        visible.click()
+        return
+    page.get_by_role("button", name="More tabs").click()
+    page.locator(".overflow-dropdown button", has_text=name).click()
+
+
+def shot(page, name: str, full_page: bool = True) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def idle(page) -> None:
+    """Wait until no Gradio progress tracker is busy (a chained step may still be running)."""
+    page.wait_for_timeout(1000)
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=status-tracker]')]
+        .every(e => e.classList.contains('hide') || e.textContent.includes('Error'))""")
+
+
+def wait_segmented(page) -> None:
+    tab(page, "2 Segment")
+    page.locator("#segment-summary").get_by_text("segments", exact=False).first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+
+
+def test_demo_flow_by_clicking(browser, app_url):
+    page = open_app(browser, app_url)
+    shot(page, "01-data")
+    wait_segmented(page)
+    page.get_by_role("button", name="Find segments").click()  # segment again from the UI
+    page.locator("#segment-summary").get_by_text("Separation").wait_for()
+    idle(page)
+    shot(page, "02-segment")
+
+    tab(page, "3 Explain")
+    page.get_by_label("Look up one customer by ID").fill("C100000")
+    page.get_by_role("button", name="Why is this customer here?").click()
+    page.locator("#customer-why").get_by_text("C100000", exact=False).wait_for()
+    page.wait_for_timeout(1000)
+    shot(page, "03-explain")
+
+    tab(page, "4 Personas")
+    cards = page.locator("#persona-cards .se-card")
+    cards.first.wait_for()
+    page.wait_for_timeout(1000)
+    assert cards.count() >= 3
+    assert page.locator("#persona-cards h2").first.inner_text().strip()
+    shot(page, "04-personas")
+
+    tab(page, "5 Chat")
+    page.get_by_label("Your question").fill("How many customers are in segment 1?")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    page.locator("#chatbot").get_by_text("customers", exact=False).first.wait_for()
+    assert re.search(r"segment 1\)? has [\d,]+ customers", page.locator("#chatbot").inner_text())
+    page.locator("#chatbot").get_by_text("customers", exact=False).first.wait_for()
+    before = page.locator("#chatbot [data-testid=bot]").count()
+    page.get_by_role("button", name=re.compile(r"^What|^How|^Which")).first.click()  # a suggested question
+    page.wait_for_function(f"document.querySelectorAll('#chatbot [data-testid=bot]').length > {before}")
+    shot(page, "05-chat")
+
+    tab(page, "6 Predict")
+    page.get_by_role("button", name="Reset to a typical customer").click()
+    page.get_by_role("button", name="Predict", exact=True).click()
+    page.locator("#predict-why").get_by_text("What put them there", exact=False).wait_for()
+    shot(page, "06-predict")
+    page.close()
+
+
+def test_bad_upload_shows_a_clear_error(browser, app_url, tmp_path):
+    garbage = tmp_path / "customers.csv"
+    garbage.write_bytes(bytes(range(256)) * 40)
+    page = open_app(browser, app_url)
+    page.locator("input[type=file]").first.set_input_files(str(garbage))
+    message = page.get_by_text("does not look like a text table", exact=False)
+    message.first.wait_for(timeout=30_000)
+    assert "Traceback" not in page.content()
+    page.wait_for_timeout(800)  # let the message finish fading in
+    shot(page, "07-bad-upload-error", full_page=False)
+    page.close()
+
+
+def test_hostile_table_text_is_shown_as_text(browser, app_url, tmp_path):
+    dialogs: list[str] = []
+    page = open_app(browser, app_url)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.locator("input[type=file]").first.set_input_files(str(hostile_csv(tmp_path / "hostile.csv")))
+    page.locator("#data-status").get_by_text("90 customers").wait_for()
+    tab(page, "2 Segment")
+    page.get_by_role("button", name="Find segments").click()
+    page.locator("#segment-summary").get_by_text("90 customers", exact=False).wait_for()
+    idle(page)
+    tab(page, "4 Personas")
+    page.locator("#persona-cards .se-card").first.wait_for()
+    assert page.locator("#persona-cards").get_by_text("<script>alert(1)</script>", exact=False).count()
+    assert page.locator("img[src=x], #persona-cards script, #persona-cards b").count() == 0
+    assert not dialogs, dialogs
+    shot(page, "08-hostile-table-personas", full_page=False)
+    page.close()
+
+
+def test_narrow_phone_width(browser, app_url):
+    page = open_app(browser, app_url, width=390, height=844)
+    shot(page, "09-mobile-data")
+    wait_segmented(page)
+    page.wait_for_timeout(1500)
+    shot(page, "10-mobile-segment")
+    tab(page, "4 Personas")
+    page.locator("#persona-cards .se-card").first.wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the page scrolls sideways at phone width ({width}px)"
+    shot(page, "11-mobile-personas", full_page=False)
+    page.locator("#persona-cards .se-card").nth(1).scroll_into_view_if_needed()
+    shot(page, "12-mobile-card", full_page=False)
+    page.close()
