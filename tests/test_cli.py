@@ -71,7 +71,7 @@ def test_explain_and_ask(demo_run):
     (b"", "empty"),
     (b"a,b,c\n", "no rows"),
     (bytes(range(256)) * 40, "text table"),
-])
+], ids=["empty", "header-only", "binary"])
 def test_bad_input_exits_2_with_one_line(tmp_path, content, expected):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
@@ -83,6 +83,18 @@ def test_bad_input_exits_2_with_one_line(tmp_path, content, expected):
     assert expected in lines[0]
     assert "Traceback" not in result.stderr
     assert not out.exists(), "nothing half-written"
+
+
+def test_stratified_sample_size_reaches_the_report(tmp_path):
+    out = tmp_path / "run"
+    result = cli("run", "demo", "--algorithm", "kmeans", "--k", "6", "--sample-size", "1000",
+                 "--stratify", "region", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["params"]["stratify"] == "region" and report["params"]["fit_sample_size"] == 1000
+    assert sum(s["size"] for s in report["segments"]) == 5000  # every row assigned, not only the sample
+    result = cli("run", "demo", "--stratify", "customer_id", "--out", str(tmp_path / "o"), "--quiet")
+    assert result.returncode == 2 and "different values" in result.stderr
 
 
 def test_missing_file_and_bad_option_values(tmp_path):
