@@ -18,7 +18,7 @@ import pandas as pd
 from lightgbm import LGBMClassifier
 from sklearn.metrics import accuracy_score, f1_score
 
-from segmenter.algorithms import NOISE
+from segmenter.algorithms import NOISE, stratified_sample_rows
 from segmenter.errors import ModelFileError, ParameterError
 from segmenter.report import NOISE_NAME, SegmentationReport
 
@@ -108,21 +108,6 @@ class Surrogate:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError("The explanation model stored in the model file is damaged or missing; "
                                  "run the segmentation again to rebuild it.") from exc
-
-
-def stratified_rows(labels: np.ndarray, size: int, seed: int, min_per_class: int = 1) -> np.ndarray:
-    """Sorted row indices: about ``size`` rows, each label in proportion, at least
-    ``min_per_class`` of every label (or all of its rows)."""
-    labels = np.asarray(labels)
-    if len(labels) <= size:
-        return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    picked = []
-    for label in np.unique(labels):
-        rows = np.flatnonzero(labels == label)
-        take = min(len(rows), max(int(round(size * len(rows) / len(labels))), min_per_class))
-        picked.append(rng.choice(rows, take, replace=False))
-    return np.sort(np.concatenate(picked))
 
 
 def _split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -243,14 +228,14 @@ def explain_segments(report: SegmentationReport, segmenter, customers: pd.DataFr
                        "reason": "There is only one group of customers, so there is nothing to tell apart."}
         return report.replace(explanation=explanation), None
     pre = segmenter.preprocessor_
-    rows = stratified_rows(labels_all, max_rows, seed)
+    rows = stratified_sample_rows(labels_all, max_rows, seed, min_per_group=1)
     X = pre.transform(customers.iloc[rows][report.features])
     y = labels_all[rows]
     train, test = _split(y, seed)
     surrogate = fit_surrogate(X[train], y[train], pre.feature_names_out_, pre.feature_map_, seed)
     accuracy, macro_f1, per_class = _fidelity(surrogate, X[test], y[test])
 
-    explain = stratified_rows(y, MAX_EXPLAIN_ROWS, seed + 2, MIN_EXPLAIN_PER_SEGMENT)
+    explain = stratified_sample_rows(y, MAX_EXPLAIN_ROWS, seed + 2, MIN_EXPLAIN_PER_SEGMENT)
     values, _expected = surrogate.shap_values(X[explain])
     y_explain = y[explain]
     columns = list(report.features)
@@ -382,4 +367,4 @@ def explain_customer(report: SegmentationReport, surrogate: Surrogate | None, se
 
 
 __all__ = ["Surrogate", "LocalExplanation", "explain_segments", "explain_customer", "fit_surrogate",
-           "stratified_rows", "per_column", "LOW_FIDELITY"]
+           "per_column", "LOW_FIDELITY"]

@@ -55,11 +55,13 @@ def _sample_rows(n: int, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
 
 
-def stratified_sample_rows(groups: np.ndarray, size: int, seed: int) -> np.ndarray:
+def stratified_sample_rows(groups: np.ndarray, size: int, seed: int,
+                           min_per_group: int = 0) -> np.ndarray:
     """Seeded sample of ``size`` row numbers keeping every group's share of the rows.
 
     Each group gets ``size * share`` rows, rounded by largest remainder so the total is
-    exactly ``size``; within a group the rows are drawn at random. Sorted, like
+    exactly ``size``, but at least ``min_per_group`` (or all of a smaller group's rows; the
+    total then exceeds ``size``); within a group the rows are drawn at random. Sorted, like
     :func:`_sample_rows`.
     """
     n = len(groups)
@@ -70,6 +72,7 @@ def stratified_sample_rows(groups: np.ndarray, size: int, seed: int) -> np.ndarr
     take = np.floor(quota).astype(np.int64)
     short = size - int(take.sum())
     take[np.argsort(-(quota - take), kind="stable")[:short]] += 1
+    take = np.maximum(take, np.minimum(counts, min_per_group))
     perm = np.random.default_rng(seed).permutation(n)
     by_group = perm[np.argsort(codes[perm], kind="stable")]  # random order inside each group
     group = codes[by_group]

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from explainers.drivers import (LOW_FIDELITY, Surrogate, explain_customer, explain_segments,
-                                fit_surrogate, stratified_rows)
+                                fit_surrogate)
 from explainers.local_text import fmt_number, local_explanation_text
+from segmenter.algorithms import stratified_sample_rows
 from segmenter.demo import PERSONAS, SIGNAL_FREE
 from segmenter.errors import ModelFileError, ParameterError
 
@@ -171,10 +172,10 @@ def test_random_labels_give_low_fidelity(kmeans):
 
 def test_stratified_rows_keep_every_segment():
     labels = np.array([1] * 9000 + [2] * 990 + [3] * 10)
-    rows = stratified_rows(labels, 1000, seed=0, min_per_class=50)
+    rows = stratified_sample_rows(labels, 1000, seed=0, min_per_group=50)
     counts = {k: int((labels[rows] == k).sum()) for k in (1, 2, 3)}
     assert counts == {1: 900, 2: 99, 3: 10}
-    assert np.array_equal(rows, stratified_rows(labels, 1000, seed=0, min_per_class=50))
+    assert np.array_equal(rows, stratified_sample_rows(labels, 1000, seed=0, min_per_group=50))
 
 
 # ------------------------------------------------------------------ persistence
