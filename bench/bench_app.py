@@ -8,7 +8,7 @@ Usage: ``python bench/bench_app.py [--runs 3]``
 * **demo flow** through ``gradio_client``: load_demo -> segment -> views (charts, cards,
   downloads, chat engine) -> cards -> chat -> predict_form -> predict, per step, ``--runs`` times.
 
-Writes a Markdown table to ``bench/results/app.md``.
+Publishes a Markdown table to BENCHMARKS.md (and ``bench/results/app.md``).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from app_server import running_app  # noqa: E402
+from bench.publish import publish  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 FLOW = ("load_demo", "segment", "views", "cards", "chat", "predict_form", "predict")
@@ -101,9 +102,7 @@ def main() -> None:
         values = [r[key] for r in runs]
         lines.append(f"| {key} | {statistics.median(values):.2f} | {min(values):.2f}-{max(values):.2f} |")
     text = "\n".join(lines) + "\n"
-    out = ROOT / "bench" / "results" / "app.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    publish("app", text)
     print(text)
 
 

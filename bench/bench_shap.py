@@ -11,7 +11,7 @@ For each table size, the demo table is segmented with K-Means (not timed), then:
   ``--max-baseline-seconds`` (judged from a 10,000-row pass), it is measured on that
   subset and extrapolated linearly; the table says so.
 
-Prints a Markdown table and writes it to ``bench/results/shap.md``. Target: ours <= 10 s
+Prints a Markdown table and publishes it to BENCHMARKS.md (and ``bench/results/shap.md``). Target: ours <= 10 s
 at 100,000 rows.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
+from bench.publish import publish  # noqa: E402
 from explainers.drivers import explain_segments, fit_surrogate  # noqa: E402
 from segmenter.demo import make_demo_customers  # noqa: E402
 from segmenter.export import customers_frame  # noqa: E402
@@ -102,10 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         results.append(bench_size(n, args.max_baseline_seconds))
     table = markdown(results)
     print(table)
-    out = ROOT / "bench" / "results" / "shap.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(table, encoding="utf-8")
-    print(f"written to {out.relative_to(ROOT)}")
+    print(f"written to {publish('shap', table).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
