@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = dict(algorithm=args.algorithm, k=args.k, seed=args.seed, features=_split(args.features),
                   exclude=_split(args.exclude), types=_types(args.type), id_column=args.id_column,
                   min_cluster_size=args.min_cluster_size, fit_sample_size=args.sample_size,
-                  stratify=args.stratify)
+                  stratify=args.stratify, projection=args.map)
     with progress_bar(not args.quiet) as progress:
         analysis = analyse(table, progress=progress, **params)
         written = write_run(analysis, Path(args.out), progress=progress)
@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sample-size", type=int, default=None, help="rows to fit on (default: by algorithm)")
     run.add_argument("--stratify", default=None,
                      help="column whose levels keep their shares in the fit sample (e.g. region)")
+    run.add_argument("--map", default="pca", choices=["pca", "umap"],
+                     help="2-D map of customers in plots.html: pca (fast) or umap (needs umap-learn)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)

@@ -175,12 +175,15 @@ def comparison_figure(report, segment_id: int, features: list | None = None) -> 
 
 
 def map_figure(report) -> go.Figure:
-    """The customers on a 2-D map (PCA of the segmented features), coloured by segment."""
+    """The customers on a 2-D map (PCA or UMAP of the segmented features), coloured by segment."""
     proj = report.projection or {}
     xs, ys = list(proj.get("x") or []), list(proj.get("y") or [])
     fig = go.Figure()
     variance = list(proj.get("explained_variance") or [])
-    _layout(fig, "Map of customers", height=560, subtitle="similar customers sit close together")
+    umap = proj.get("method") == "umap"
+    _layout(fig, "Map of customers", height=560,
+            subtitle=("similar customers sit close together (UMAP: distances between groups mean little)"
+                      if umap else "similar customers sit close together"))
     if not xs:
         return _message(fig, "This run has no map of customers.")
     segment_of = list(proj.get("segment") or [])
@@ -205,7 +208,8 @@ def map_figure(report) -> go.Figure:
     axis = ["first", "second"]
     for n, update in enumerate((fig.update_xaxes, fig.update_yaxes)):
         share = f" ({fmt_pct(variance[n])} of the variation)" if n < len(variance) else ""
-        update(title_text=f"{axis[n]} map direction{share}", zeroline=False)
+        method = " (UMAP)" if umap else ""
+        update(title_text=f"{axis[n]} map direction{share}{method}", zeroline=False)
     return fig
 
 

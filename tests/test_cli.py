@@ -88,10 +88,11 @@ def test_bad_input_exits_2_with_one_line(tmp_path, content, expected):
 def test_stratified_sample_size_reaches_the_report(tmp_path):
     out = tmp_path / "run"
     result = cli("run", "demo", "--algorithm", "kmeans", "--k", "6", "--sample-size", "1000",
-                 "--stratify", "region", "--out", str(out), "--quiet")
+                 "--stratify", "region", "--map", "pca", "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["params"]["stratify"] == "region" and report["params"]["fit_sample_size"] == 1000
+    assert report["projection"]["method"] == "pca"
     assert sum(s["size"] for s in report["segments"]) == 5000  # every row assigned, not only the sample
     result = cli("run", "demo", "--stratify", "customer_id", "--out", str(tmp_path / "o"), "--quiet")
     assert result.returncode == 2 and "different values" in result.stderr

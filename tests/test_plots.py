@@ -141,3 +141,44 @@ def test_save_figures_writes_one_offline_file(hdbscan_report, tmp_path):
     for key in ("sizes", "map", "tree", "drivers-1", "comparison-1"):
         assert f'id="plot-{key}"' in page
     assert '<meta name="viewport"' in page
+
+
+# ------------------------------------------------------------------ UMAP map (optional package)
+def test_umap_map_keeps_planted_segments_apart_better_than_pca():
+    pytest.importorskip("umap")
+    from sklearn.metrics import silhouette_score
+
+    from segmenter.demo import make_demo_customers
+    from segmenter.model import CustomerSegmenter
+    from segmenter.report import SegmentationReport
+
+    demo = make_demo_customers(2500, seed=4)
+    truth = dict(zip(demo.table["customer_id"].astype(str), demo.persona))
+    scores = {}
+    for method in ("pca", "umap"):
+        report = CustomerSegmenter(algorithm="kmeans", k=6, stability_runs=0, compare=False,
+                                   projection=method).fit(demo.table).report_
+        proj = report.projection
+        assert proj["method"] == method and len(proj["x"]) == len(proj["y"]) == 2500
+        xy = list(zip(proj["x"], proj["y"]))
+        scores[method] = silhouette_score(xy, [truth[i] for i in proj["id"]])
+        fig = map_figure(SegmentationReport.from_dict(report.to_dict()))  # survives the JSON round trip
+        assert ("UMAP" in fig.layout.xaxis.title.text) == (method == "umap")
+        assert ("of the variation" in fig.layout.xaxis.title.text) == (method == "pca")
+    print(f"\nmap silhouette of the planted personas: PCA {scores['pca']:.2f}, UMAP {scores['umap']:.2f}")
+    assert scores["umap"] > scores["pca"] + 0.1
+
+
+def test_map_choice_errors_are_plain(monkeypatch):
+    import importlib.util
+
+    from segmenter.demo import make_demo_customers
+    from segmenter.model import CustomerSegmenter
+
+    table = make_demo_customers(300, seed=0).table
+    with pytest.raises(ParameterError, match="Unknown map 'tsne'"):
+        CustomerSegmenter(projection="tsne", stability_runs=0, compare=False).fit(table)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "umap" else real(name, *a))
+    with pytest.raises(ParameterError, match="umap-learn"):
+        CustomerSegmenter(projection="umap", stability_runs=0, compare=False).fit(table)
