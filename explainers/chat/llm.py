@@ -127,6 +127,8 @@ class LLMClient:
             return self._answer(engine, question, previous, grounded)
         except LLMError as exc:
             log.warning("LLM answer not used (%s); showing the grounded answer.", exc)
+        except Exception:  # a reply shaped in a way we did not foresee: never the user's problem
+            log.exception("LLM answer not used (unexpected reply); showing the grounded answer.")
         return None, None
 
     def _answer(self, engine, question: str, previous: list, grounded):
@@ -151,19 +153,23 @@ class LLMClient:
                 raise LLMError("malformed tool calls")
             calls = calls[:MAX_TOOL_CALLS]
             messages.append({"role": "assistant", "content": message.get("content") or "", "tool_calls": calls})
+            if not all(isinstance(c, dict) and isinstance(c.get("function") or {}, dict) for c in calls):
+                raise LLMError("malformed tool calls")
             for call in calls:
-                fn = (call or {}).get("function") or {}
+                fn = call.get("function") or {}
                 content, intent, result = run_tool(engine, str(fn.get("name", "")), fn.get("arguments") or "{}")
                 if result is not None:
                     results.append(result)
                     intents.append(intent)
-                messages.append({"role": "tool", "tool_call_id": str((call or {}).get("id", "")),
+                messages.append({"role": "tool", "tool_call_id": str(call.get("id", "")),
                                  "content": content})
         if not isinstance(final, str) or not final.strip():
             raise LLMError("no final answer")
         if not results:
             raise LLMError("no tool result behind the answer")
         text = clean_markdown(final)[:MAX_ANSWER_CHARS]
+        if WEB_ADDRESS.search(text):  # a statistics answer needs none; an image URL would leak data
+            raise LLMError("the answer holds a web address")
         if leaks_prompt(text, system):
             raise LLMError("the answer repeats the system prompt")
         records = [n for r in results for n in r.numbers]
@@ -187,11 +193,20 @@ def known_names(engine) -> tuple:
 
 
 def clean_markdown(text: str) -> str:
-    """LLM text made safe to show as Markdown: no HTML, links or images."""
+    """LLM text made safe to show as Markdown: no HTML, links or images.
+
+    Inline links keep their words and lose their target; every bracket left over is escaped,
+    so nested, reference-style or half-formed link and image syntax renders as plain text.
+    """
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", str(text))
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"([\[\]])", r"\\\1", text)
     return text.strip()
+
+
+#: Web addresses and URL schemes; an LLM answer holding one is not shown.
+WEB_ADDRESS = re.compile(r"\b(?:https?|ftp|file|javascript|data|vbscript)\s*:|\bwww\.", re.IGNORECASE)
 
 
 def leaks_prompt(text: str, system: str, words: int = 8) -> bool:
