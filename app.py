@@ -8,6 +8,7 @@ Errors a visitor can cause arrive as ``gr.Error`` with the library's plain messa
 from __future__ import annotations
 
 import functools
+import html
 import logging
 
 import gradio as gr
@@ -51,8 +52,8 @@ def friendly(fn):
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except SegmenterError as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+        except SegmenterError as exc:  # gr.Error renders HTML; our messages quote table text
+            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from exc
         except Exception as exc:
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(GENERIC_ERROR, print_exception=False) from exc

@@ -129,6 +129,11 @@ def test_visitor_errors_come_back_as_plain_messages(app_url, tmp_path):
         c.predict("kmeans", 1, 0, 0, api_name="/segment")
     with pytest.raises(Exception, match="no segments yet|There are no segments"):
         c.predict(api_name="/cards")
+    hostile = tmp_path / "hostile.csv"  # error messages quote column names: shown as text, not HTML
+    hostile.write_text("<img src=x onerror=alert(1)>,<img src=x onerror=alert(1)>\n1,2\n3,4\n")
+    with pytest.raises(Exception) as caught:
+        c.predict(gradio_client.handle_file(str(hostile)), api_name="/upload")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in str(caught.value) and "<img" not in str(caught.value)
 
 
 def small_table(path: Path) -> Path:
