@@ -37,7 +37,7 @@ Progress = Callable[[float, str], None]
 #: Uploads above this size are refused by Gradio itself (``launch(max_file_size=...)``).
 MAX_UPLOAD_MB = 50
 #: Checked by the loader before a table is fully read; bigger tables belong in the CLI.
-APP_LIMITS = LoadLimits(max_bytes=MAX_UPLOAD_MB * 2**20, max_rows=100_000)
+APP_LIMITS = LoadLimits(max_bytes=MAX_UPLOAD_MB * 2**20, max_rows=100_000, max_unpacked_bytes=512 * 2**20)
 PREVIEW_ROWS = 20
 PREVIEW_CELL_CHARS = 60
 RESULT_ROWS = 200

@@ -39,6 +39,7 @@ DELIMITERS = ",;|\t"
 # latin-1 for letters like "ü" and also maps bytes 0x80-0x9F (€, curly quotes) correctly.
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
 _HEAD_BYTES = 64 * 1024
+PARQUET_BATCH_ROWS = 8192
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "|": "pipe", "\t": "tab"}
@@ -46,10 +47,15 @@ _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "|": "pipe", "\t": "tab"}
 
 @dataclass(frozen=True)
 class LoadLimits:
-    """Upper bounds checked before a table is fully loaded."""
+    """Upper bounds checked before a table is fully loaded.
+
+    ``max_unpacked_bytes`` bounds what a compressed Parquet or Excel file may unpack to: a
+    few KB of either can hold gigabytes of repeated text.
+    """
 
     max_bytes: int = 200 * 2**20
     max_rows: int = 2_000_000
+    max_unpacked_bytes: int = 4 * 2**30
 
 
 def load_table(
@@ -314,22 +320,59 @@ def _read_text(data: bytes, name: str, ext: str, limits: LoadLimits) -> pd.DataF
 
 # ----------------------------------------------------------------------------- Parquet / Excel
 def _read_parquet(payload: bytes | str, name: str, limits: LoadLimits) -> pd.DataFrame:
+    """Parquet read batch by batch, refusing a file that unpacks past ``max_unpacked_bytes``.
+
+    Text columns are read dictionary-encoded and their decoded size is counted before they
+    are decoded: one long value repeated on every row is a few bytes in the file and in the
+    dictionary, but gigabytes once each row holds its own copy.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(io.BytesIO(payload) if isinstance(payload, bytes) else payload)
+    def open_file(**kwargs):
+        return pq.ParquetFile(io.BytesIO(payload) if isinstance(payload, bytes) else payload, **kwargs)
+
+    pf = open_file()
     _check_names([str(c).strip() for c in pf.schema_arrow.names], name)
     n_rows = pf.metadata.num_rows
     if n_rows > limits.max_rows:
         raise TooLargeError(f"{name} has {n_rows:,} rows; the limit is {limits.max_rows:,} "
                             "— take a sample or raise the limit")
-    table = pf.read()
-    fields = [pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f
+    declared = sum(pf.metadata.row_group(i).total_byte_size for i in range(pf.metadata.num_row_groups))
+    _check_unpacked(declared, name, limits)
+    text = [f.name for f in pf.schema_arrow if _is_text(f.type)]
+    batches, unpacked = [], 0
+    for batch in open_file(read_dictionary=text).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        unpacked += sum(_decoded_nbytes(column) for column in batch.columns)
+        _check_unpacked(unpacked, name, limits)
+        batches.append(batch)
+    table = pa.Table.from_batches(batches) if batches else pf.schema_arrow.empty_table()
+    decoded = {f.name: f.type for f in pf.schema_arrow}
+    fields = [pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type)
+              else pa.field(f.name, decoded[f.name]) if f.name in text else f
               for f in table.schema]
-    table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
+    table = table.cast(pa.schema(fields, metadata=pf.schema_arrow.metadata))
     df = table.to_pandas(date_as_object=False)
     has_named_index = any(n is not None for n in df.index.names)
     return _tidy(df.reset_index(drop=not has_named_index))
+
+
+def _is_text(kind) -> bool:
+    import pyarrow as pa
+
+    return any(test(kind) for test in (pa.types.is_string, pa.types.is_large_string,
+                                       pa.types.is_binary, pa.types.is_large_binary))
+
+
+def _decoded_nbytes(column) -> int:
+    """Bytes a column takes once a dictionary-encoded text column is decoded."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(column.type) or not _is_text(column.type.value_type):
+        return column.nbytes
+    lengths = pc.take(pc.binary_length(column.dictionary), column.indices)
+    return int(pc.sum(lengths).as_py() or 0) + column.indices.nbytes
 
 
 def _is_blank(value: Any) -> bool:
@@ -338,8 +381,16 @@ def _is_blank(value: Any) -> bool:
 
 def _read_excel(payload: bytes | str, name: str, limits: LoadLimits) -> pd.DataFrame:
     """First worksheet via openpyxl read-only, stopping once the row limit is passed."""
+    import zipfile
+
     import openpyxl
 
+    try:  # zipfile never unpacks past a member's declared size, so the sum bounds the memory
+        with zipfile.ZipFile(io.BytesIO(payload) if isinstance(payload, bytes) else payload) as archive:
+            _check_unpacked(sum(info.file_size for info in archive.infolist()), name, limits)
+    except zipfile.BadZipFile as exc:
+        raise FileFormatError(f"{name} is not an Excel workbook (.xlsx): it is not a readable zip "
+                              "archive. Open it in Excel and save it as .xlsx again.") from exc
     try:
         wb = openpyxl.load_workbook(io.BytesIO(payload) if isinstance(payload, bytes) else payload,
                                     read_only=True, data_only=True)
@@ -383,6 +434,12 @@ def _read_excel(payload: bytes | str, name: str, limits: LoadLimits) -> pd.DataF
 
 
 # ----------------------------------------------------------------------------- shared checks
+def _check_unpacked(n_bytes: int, name: str, limits: LoadLimits) -> None:
+    if n_bytes > limits.max_unpacked_bytes:
+        raise TooLargeError(f"{name} takes at least {_size(n_bytes)} once unpacked; the limit is "
+                            f"{_size(limits.max_unpacked_bytes)} — take a sample or raise the limit")
+
+
 def _check_names(names: list[str], name: str) -> None:
     """Raise DuplicateColumnsError naming every repeated (non-blank) column name."""
     counts = Counter(n for n in names if n)

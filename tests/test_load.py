@@ -239,6 +239,37 @@ def test_over_max_rows_parquet_and_xlsx(tmp_path):
         load_table(xlsx, limits=LoadLimits(max_rows=10))
 
 
+def test_parquet_and_xlsx_bombs_are_refused_before_they_fill_memory(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    bomb = pa.table({"customer_id": [f"C{i}" for i in range(40)], "notes": ["a" * 2_000_000] * 40})
+    parquet = tmp_path / "bomb.parquet"
+    pq.write_table(bomb, parquet, compression="zstd")
+    assert parquet.stat().st_size < 100_000  # ~80 MB of text in a few KB
+    with pytest.raises(TooLargeError, match=r"once unpacked; the limit is 10.0 MB"):
+        load_table(parquet, limits=LoadLimits(max_unpacked_bytes=10 * 2**20))
+    xlsx = tmp_path / "bomb.xlsx"
+    pd.DataFrame({"customer_id": [f"C{i}" for i in range(200)],  # Excel caps a cell at 32,767 characters
+                  "notes": ["b" * 32_000 + str(i) for i in range(200)]}).to_excel(xlsx, index=False)
+    assert xlsx.stat().st_size < 100_000
+    with pytest.raises(TooLargeError, match=r"once unpacked; the limit is 1.0 MB"):
+        load_table(xlsx, limits=LoadLimits(max_unpacked_bytes=2**20))
+    # one 256 KB value on 100,000 rows: 250 KB on disk and in its dictionary, 24 GB decoded
+    notes = pa.DictionaryArray.from_arrays(pa.array(np.zeros(100_000, dtype=np.int32)), pa.array(["x" * 2**18]))
+    repeated = tmp_path / "repeated.parquet"
+    pq.write_table(pa.table({"customer_id": [f"C{i}" for i in range(100_000)], "notes": notes}),
+                   repeated, compression="zstd", store_schema=False)
+    assert str(pq.ParquetFile(repeated).schema_arrow.field("notes").type) == "string"  # plain text to a reader
+    with pytest.raises(TooLargeError, match=r"once unpacked; the limit is 512.0 MB"):
+        load_table(repeated, limits=LoadLimits(max_unpacked_bytes=512 * 2**20))
+    assert pa.default_memory_pool().max_memory() < 2**30  # refused before any batch was decoded
+    ok = tmp_path / "ok.parquet"  # ordinary tables are untouched by the check
+    small_table(3000).to_parquet(ok)
+    pd.testing.assert_frame_equal(load_table(ok, limits=LoadLimits(max_unpacked_bytes=2**20)),
+                                  load_table(ok))
+
+
 def test_compressed_names_are_rejected(tmp_path):
     path = tmp_path / "customers.csv.gz"
     path.write_bytes(gzip.compress(small_table().to_csv(index=False).encode()))
