@@ -6,8 +6,10 @@ folder; the per-segment statistics are computed from the same partitions with Da
 aggregations, in the same pass over the data. Without a scheduler address a
 :class:`distributed.LocalCluster` is started on this machine.
 
-Counts, shares, means, standard deviations, minima and maxima are exact (Dask group
-aggregations combined across partitions). Medians and quartiles are exact for segments
+Counts, shares, means, minima and maxima are exact (Dask group aggregations combined
+across partitions); standard deviations merge each partition's count, mean and sum of
+squared deviations (Chan et al.), exact to rounding even for near-constant columns, where
+Dask's sum-of-squares std cancels out (it gave None for a constant column). Medians and quartiles are exact for segments
 of up to :data:`SKETCH_POINTS` customers and approximate above: every partition keeps
 1,001 quantiles per segment and column (one every 0.1%), and the sketches are merged in
 a tree, re-cut to 1,001 quantiles each time, so a quartile is off by at most ~0.1% of
@@ -139,7 +141,12 @@ def _write_part(frame: pd.DataFrame, path: str, id_name: str) -> int:
     out = pd.DataFrame({id_name: frame[ID].to_numpy(), "segment": frame[SEGMENT].to_numpy(),
                         "segment_name": frame[NAME].astype(str).to_numpy(),
                         "probability": frame[PROBA].to_numpy()})
-    pq.write_table(pa.Table.from_pandas(out, preserve_index=False), path)
+    # one schema for every part: an empty part would otherwise write its text columns as
+    # type null, and readers that take the schema from the first part then fail
+    schema = pa.schema([(id_name, pa.int64() if id_name == "row" else pa.large_string()),
+                        ("segment", pa.int32()), ("segment_name", pa.large_string()),
+                        ("probability", pa.float64())])
+    pq.write_table(pa.Table.from_pandas(out, schema=schema, preserve_index=False), path)
     return len(out)
 
 
@@ -188,8 +195,31 @@ def _merge(sketches: list[tuple]) -> tuple[np.ndarray, np.ndarray, int]:
     return np.interp(LEVELS, np.column_stack([left, right]).ravel(), np.repeat(x, 2)), LEVELS, n
 
 
+def _moments(x: np.ndarray) -> tuple[int, float, float]:
+    """Count, mean and sum of squared deviations: the parts of a variance that merge exactly."""
+    mean = float(x.mean())
+    return len(x), mean, float(((x - mean) ** 2).sum())
+
+
+def _combine(moments: list[tuple[int, float, float]]) -> tuple[int, float, float]:
+    """Moments of the union (Chan et al.), stable where sums of squares cancel out."""
+    n, mean, m2 = 0, 0.0, 0.0
+    for nb, mb, m2b in moments:
+        if nb:
+            delta, total = mb - mean, n + nb
+            mean += delta * nb / total
+            m2 += m2b + delta * delta * n * nb / total
+            n = total
+    return n, mean, m2
+
+
+def _std(moments: tuple[int, float, float] | None) -> float | None:
+    """Sample standard deviation (ddof=1, as pandas); None under two values."""
+    return None if moments is None or moments[0] < 2 else _finite(math.sqrt(moments[2] / (moments[0] - 1)))
+
+
 def _sketch_part(frame: pd.DataFrame, numeric: list[str]) -> dict:
-    """{(segment, column): sketch} of one partition."""
+    """{(segment, column): (quantile sketch, moments)} of one partition."""
     labels = frame[SEGMENT].to_numpy()
     out = {}
     for s in np.unique(labels):
@@ -198,13 +228,14 @@ def _sketch_part(frame: pd.DataFrame, numeric: list[str]) -> dict:
             x = frame[column].to_numpy(dtype=float)[rows]
             x = np.sort(x[np.isfinite(x)])
             if len(x):
-                out[(int(s), column)] = _cut(x)
+                out[(int(s), column)] = (_cut(x), _moments(x))
     return out
 
 
 def _merge_parts(parts: list[dict]) -> dict:
     keys = {k for p in parts for k in p}
-    return {k: _merge([p[k] for p in parts if k in p]) for k in keys}
+    return {k: (_merge([p[k][0] for p in parts if k in p]), _combine([p[k][1] for p in parts if k in p]))
+            for k in keys}
 
 
 def _quantile(sketch: tuple | None, q: float) -> float | None:
@@ -222,7 +253,7 @@ def _statistics_graph(frame, parts: list, numeric: list[str], categorical: list[
     lazy: dict[str, Any] = {"size": delayed(frame.groupby(SEGMENT).size())}
     if numeric:
         lazy["agg"] = delayed(frame[numeric + [SEGMENT]].groupby(SEGMENT)
-                              .agg(["count", "sum", "min", "max", "std"]))
+                              .agg(["count", "sum", "min", "max"]))
         level = [dask.delayed(_sketch_part)(p, numeric) for p in parts]
         while len(level) > 1:  # tree reduction, SPLIT_EVERY sketches per task
             level = [dask.delayed(_merge_parts)(level[i:i + SPLIT_EVERY])
@@ -250,21 +281,18 @@ def _numeric_stats(agg: pd.DataFrame, size: pd.Series, results: dict, numeric: l
         n = float(count.sum())
         mean = float(total.sum()) / n if n else math.nan
         means = total / count.where(count > 0)
-        # pooled sum of squares: within-segment spread plus spread of the segment means
-        ss = (((count - 1).clip(lower=0) * a["std"].fillna(0.0) ** 2)
-              + count * (means.fillna(mean) - mean) ** 2).sum()
         parts = [sketches[(int(s), column)] for s in size.index if (int(s), column) in sketches]
-        everyone = _merge(parts) if parts else None
+        everyone = _merge([p[0] for p in parts]) if parts else None
         overall[column] = {"count": int(n), "mean": _finite(mean),
-                           "std": _finite(math.sqrt(ss / (n - 1))) if n > 1 else None,
+                           "std": _std(_combine([p[1] for p in parts])) if parts else None,
                            "min": _finite(a["min"].min()), "max": _finite(a["max"].max()),
                            "q1": _quantile(everyone, 0.25), "median": _quantile(everyone, 0.5),
                            "q3": _quantile(everyone, 0.75)}
         for s in size.index:
-            sketch = sketches.get((int(s), column))
+            sketch, moments = sketches.get((int(s), column), (None, None))
             per.setdefault(int(s), {})[column] = {
                 "count": int(count[s]), "missing_share": _finite(1 - count[s] / size[s]),
-                "mean": _finite(means[s]), "std": _finite(a["std"][s]), "min": _finite(a["min"][s]),
+                "mean": _finite(means[s]), "std": _std(moments), "min": _finite(a["min"][s]),
                 "max": _finite(a["max"][s]), "q1": _quantile(sketch, 0.25),
                 "median": _quantile(sketch, 0.5), "q3": _quantile(sketch, 0.75)}
     return per, overall

@@ -212,3 +212,32 @@ def test_quantile_sketches_are_exact_when_small_and_close_when_merged():
         assert low <= dist._quantile(level[0], q) <= high
     ties = dist._merge([dist._cut(np.sort(rng.integers(20, 70, 5000).astype(float))) for _ in range(3)])
     assert dist._quantile(ties, 0.5) == np.round(dist._quantile(ties, 0.5))  # integer ages stay integers
+
+
+def test_an_empty_first_part_still_reads_back(cluster, models, new_customers, tmp_path):
+    model = models["hdbscan"]
+    source = tmp_path / "in"
+    source.mkdir()
+    new_customers.iloc[:0].to_parquet(source / "a-empty.parquet", index=False)  # Spark writes these
+    new_customers.iloc[:300].to_parquet(source / "b.parquet", index=False)
+    out = dist.assign_parquet_dataset(model, model.report_, source, tmp_path / "out",
+                                      scheduler=cluster.scheduler_address)
+    got = pd.read_parquet(out)
+    expected = model.assign(new_customers.iloc[:300])
+    np.testing.assert_array_equal(got["segment"].to_numpy(), expected["segment"].to_numpy())
+    assert got["customer_id"].tolist() == expected["id"].tolist()
+
+
+def test_std_of_near_constant_columns_is_exact():
+    import dask
+    import dask.dataframe as dd
+
+    frame = pd.DataFrame({"flat": np.full(500, 123456.7), "tiny": 123456.7 + np.arange(500) * 1e-6,
+                          dist.SEGMENT: np.repeat(np.array([1, 2], dtype=np.int32), 250)})
+    with dask.config.set(scheduler="synchronous"):
+        stats = dist.segment_statistics_dask(dd.from_pandas(frame, npartitions=4), ["flat", "tiny"], [])
+    for sid in (1, 2):
+        part = frame[frame[dist.SEGMENT] == sid]
+        assert stats["segments"][sid]["numeric"]["flat"]["std"] == pytest.approx(0.0, abs=1e-9)
+        assert stats["segments"][sid]["numeric"]["tiny"]["std"] == pytest.approx(part["tiny"].std(), rel=1e-6)
+    assert stats["overall"]["numeric"]["tiny"]["std"] == pytest.approx(frame["tiny"].std(), rel=1e-6)
