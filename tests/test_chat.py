@@ -243,11 +243,12 @@ def test_local_explanation_with_hostile_name_is_inert(run_dir):
     _, analysis = run_dir
     cid = str(analysis.customers["__id__"].iloc[3])
     seg = int(analysis.customers["__segment__"].iloc[3])
-    report = analysis.report.rename(seg, "<img src=x> [click](http://e.x)")
+    report = analysis.report.rename(seg, "<img src=x> [click](http://e.x) A&B")
     engine = ChatEngine(report, analysis.customers, local_explainer=lambda c: explain_customer(
         report, analysis.surrogate, analysis.segmenter, analysis.customers, c))
     text = engine.ask(f"why is customer {cid} in this segment?").text
     assert "<img" not in text and not re.search(r"(?<!\\)\]\(", text) and "click" in text
+    assert "&lt;img" in text and "A&amp;B" in text and "&amp;amp;" not in text and "&amp;lt;" not in text
 
 
 def test_customer_without_explainer_uses_the_table(run_dir):

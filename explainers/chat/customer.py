@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import re
 
 from segmenter.errors import SegmenterError
 
@@ -14,13 +13,6 @@ MAX_ROWS = 3
 
 class Safe(str):
     """Markdown we produced ourselves (or a trusted renderer did): not escaped again."""
-
-
-def defang(markdown: str) -> str:
-    """Keep another renderer's Markdown emphasis but make HTML and links inert (its values come from
-    the table and may not be escaped)."""
-    text = markdown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\[\]])", r"\\\1", text)
 
 
 def _finite(value) -> bool:
@@ -50,7 +42,7 @@ def _local(ops: Operations, customer_id: str) -> Result | None:
 
         book.number(LOW_FIDELITY, "explanation: reliable fidelity threshold")
     text = local_explanation_text(ops.report, local)
-    ctx = {"text": Safe(defang(text.strip()))}
+    ctx = {"text": Safe(text.strip())}  # local_explanation_text escapes every table value already
     seg_ids = [local.segment_id] if local.segment_id in ops.index else []
     return ops.result("customer_segment", {"customer_id": customer_id}, "customer_local.md.j2", ctx, book,
                       segments=seg_ids)
