@@ -130,7 +130,7 @@ def assign_table(analysis_or_segmenter, table: pd.DataFrame, report: Segmentatio
     """Assign new customers; adds the segment name. Spreadsheet-safe output."""
     segmenter = getattr(analysis_or_segmenter, "segmenter", analysis_or_segmenter)
     out = segmenter.assign(table, progress=progress)
-    out.insert(2, "segment_name", out["segment"].map(report.names))
+    out.insert(2, "segment_name", out["segment"].map(report.names_for_new_customers))
     id_name = report.id_column if report.id_column and report.id_column in table.columns else "row"
     return out.rename(columns={"id": id_name})
 

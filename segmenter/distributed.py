@@ -384,7 +384,7 @@ def assign_parquet_dataset(segmenter, report, source: str | os.PathLike, out: st
     source, out = _check_source(source), Path(out)
     _check_out(out)
     schema = segmenter.schema_
-    names = {int(k): str(v) for k, v in (report.names if report is not None else {}).items()}
+    names = {int(k): str(v) for k, v in (report.names_for_new_customers if report is not None else {}).items()}
     id_name = schema.id_column or "row"
     numeric, categorical = list(segmenter.preprocessor_.numeric), list(segmenter.preprocessor_.categorical)
     light = copy.copy(segmenter)  # ship the model, not the report and its assignments

@@ -83,6 +83,11 @@ class SegmentationReport:
     def names(self) -> dict:
         return {s.id: s.name for s in self.segments}
 
+    @property
+    def names_for_new_customers(self) -> dict:
+        """:attr:`names` plus Unassigned: a new customer can be noise even when no fitted one was."""
+        return {NOISE: NOISE_NAME, **self.names}
+
     # ----------------------------------------------------------------- changes
     def rename(self, segment_id: int, name: str) -> "SegmentationReport":
         """Return a new report where segment ``segment_id`` is called ``name``."""

@@ -241,3 +241,21 @@ def test_std_of_near_constant_columns_is_exact():
         assert stats["segments"][sid]["numeric"]["flat"]["std"] == pytest.approx(0.0, abs=1e-9)
         assert stats["segments"][sid]["numeric"]["tiny"]["std"] == pytest.approx(part["tiny"].std(), rel=1e-6)
     assert stats["overall"]["numeric"]["tiny"]["std"] == pytest.approx(frame["tiny"].std(), rel=1e-6)
+
+
+def test_new_noise_is_named_unassigned_even_when_the_fit_had_none(cluster, models, new_customers, tmp_path):
+    from explainers.analysis import assign_table
+
+    model = models["hdbscan"]
+    report = model.report_.replace(segments=[s for s in model.report_.segments if s.id != -1])
+    far = new_customers.iloc[:200].copy()
+    far[["annual_spend", "orders_per_year", "avg_order_value"]] *= 1000  # nowhere near any segment
+    in_memory = assign_table(model, far, report)
+    assert (in_memory["segment"] == -1).any()
+    assert set(in_memory.loc[in_memory["segment"] == -1, "segment_name"]) == {"Unassigned"}
+    source = tmp_path / "in"
+    source.mkdir()
+    far.to_parquet(source / "far.parquet", index=False)
+    got = pd.read_parquet(dist.assign_parquet_dataset(model, report, source, tmp_path / "out",
+                                                      scheduler=cluster.scheduler_address))
+    assert got["segment_name"].tolist() == in_memory["segment_name"].tolist()
