@@ -293,6 +293,10 @@ def _read_text(data: bytes, name: str, ext: str, limits: LoadLimits) -> pd.DataF
         sep, skip, sample = hint.group(1), 1, sample[hint.end():]
     else:
         sep = _sniff_delimiter(sample, ext)
+    if "\n" not in sample and len(data) > _HEAD_BYTES:  # a header wider than the sample: read all of it
+        end = data.find(b"\n")
+        first = data[:end] if end >= 0 else data
+        sample = codecs.decode(first, encoding, errors="replace").lstrip("\ufeff")
     header = _records(sample, sep, limit=1)
     _check_names([h.strip() for h in header[0]] if header else [], name)
     try:
