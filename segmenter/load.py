@@ -39,7 +39,7 @@ DELIMITERS = ",;|\t"
 # latin-1 for letters like "ü" and also maps bytes 0x80-0x9F (€, curly quotes) correctly.
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
 _HEAD_BYTES = 64 * 1024
-PARQUET_BATCH_ROWS = 8192
+PARQUET_BATCH_ROWS = 65536
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "|": "pipe", "\t": "tab"}
