@@ -256,12 +256,12 @@ class CustomerSegmenter:
         proba = np.empty(n, dtype=float)
         labels[fit_rows], proba[fit_rows] = fit.labels, fit.probabilities
         rest = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
-        for start in range(0, len(rest), ASSIGN_CHUNK_ROWS):
-            rows = rest[start:start + ASSIGN_CHUNK_ROWS]
-            X = self.preprocessor_.transform(features.iloc[rows])
-            labels[rows], proba[rows] = alg.assign(fit.model, fit.algorithm, X)
-            done = len(fit_rows) + start + len(rows)
+
+        def overall(fraction: float, message: str) -> None:
+            done = len(fit_rows) + round(fraction * len(rest))
             progress(0.45 + 0.1 * done / n, f"Assigned {done:,} of {n:,} customers")
+
+        labels[rest], proba[rest] = self._label_features(features, overall, rows=rest)
         return labels, proba
 
     # ------------------------------------------------------------- reporting
@@ -351,15 +351,16 @@ class CustomerSegmenter:
         return pd.DataFrame({"id": ids.astype(str).to_numpy(), "segment": labels,
                              "probability": np.round(proba, 4)})
 
-    def _label_features(self, features: pd.DataFrame, progress: Progress = _no_progress
-                        ) -> tuple[np.ndarray, np.ndarray]:
-        """Segment and membership strength of validated feature rows, in chunks."""
-        n = len(features)
+    def _label_features(self, features: pd.DataFrame, progress: Progress = _no_progress,
+                        rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Segment and membership strength of validated feature rows (all, or ``rows``), in chunks."""
+        n = len(features) if rows is None else len(rows)
         labels = np.empty(n, dtype=np.int32)
         proba = np.empty(n, dtype=float)
         for start in range(0, n, ASSIGN_CHUNK_ROWS):
             stop = min(start + ASSIGN_CHUNK_ROWS, n)
-            X = self.preprocessor_.transform(features.iloc[start:stop])
+            chunk = features.iloc[start:stop] if rows is None else features.iloc[rows[start:stop]]
+            X = self.preprocessor_.transform(chunk)
             labels[start:stop], proba[start:stop] = alg.assign(self.fit_.model, self.algorithm_, X)
             progress(stop / n, f"Assigned {stop:,} of {n:,} customers")
         return labels, proba
