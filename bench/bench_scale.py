@@ -422,7 +422,7 @@ def report_markdown(rows: list[str], summaries: dict, started: str, host: str, a
     notes = [
         f"Run {started}; machine: {host}; load average at the end {os.getloadavg()[0]:.1f} (other "
         "people's jobs share these 2 cores, so single timings are noisy).",
-        f"Command: `python bench/bench_scale.py --sizes {args.sizes} --repeats {args.repeats}` "
+        f"Command: `python bench/bench_scale.py {' '.join(sys.argv[1:])}` "
         f"(runs per configuration: {args.repeats} below 1M rows, {args.repeats_large} at 1M; plain "
         f"approach: {args.plain_repeats or 'as ours below 100k rows, 1 from 100k'}; the 'runs' "
         "column says). Times are wall-clock seconds, medians over the runs; "
