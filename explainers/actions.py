@@ -111,8 +111,9 @@ ACTION_RULES: tuple[ActionRule, ...] = (
 )
 
 FALLBACK = SuggestedAction(
-    "No single trait stands out strongly: test a broad offer on a sample before targeting this segment.",
-    "none of the action rules matched this segment's traits", "fallback")
+    "None of the built-in action rules fits this segment: design the offer around what sets them "
+    "apart (above) and test it on a sample first.",
+    "none of the action rules matched this segment's traits, or their evidence was mixed", "fallback")
 NOISE_ACTION_TEXT = ("Review these customers manually: they fit no segment well, so one campaign "
                      "is unlikely to suit them all.")
 
@@ -122,8 +123,13 @@ def _column_matches(column: str, phrases: tuple[str, ...]) -> bool:
 
 
 def _holds(report, segment, cond: Condition) -> tuple[float, TraitRow] | None:
-    """The strongest column meeting ``cond`` in ``segment`` as (strength, trait), or None."""
+    """The strongest column meeting ``cond`` in ``segment`` as (strength, trait), or None.
+
+    None too when another numeric column of the same kind clearly goes the other way (web
+    visits lower but web purchases higher): mixed evidence suggests no action.
+    """
     best: tuple[float, TraitRow] | None = None
+    contradicted = False
     for column in report.features:
         if not _column_matches(column, cond.phrases):
             continue
@@ -150,11 +156,12 @@ def _holds(report, segment, cond: Condition) -> tuple[float, TraitRow] | None:
         if effect is None:
             continue
         signed = effect if cond.direction == "higher" else -effect
+        contradicted |= signed <= -MIN_EFFECT
         if signed >= MIN_EFFECT:
             trait = trait_row(report, segment, column)
             if trait and (best is None or signed > best[0]):
                 best = (signed, trait)
-    return best
+    return None if contradicted else best
 
 
 def rule_matches(report, segment, rule: ActionRule) -> list[TraitRow] | None:

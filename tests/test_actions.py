@@ -112,6 +112,23 @@ def test_rules_are_generic_in_column_names():
     assert because.startswith("recency days: ")
 
 
+def test_mixed_evidence_suggests_no_channel_or_frequency_action():
+    """Web visits lower but web and store purchases higher: neither 'online less' nor 'online more'."""
+    rng = np.random.default_rng(2)
+    n = 400
+    group = rng.random(n) < 0.5
+    table = pd.DataFrame({
+        "NumWebVisitsMonth": np.where(group, rng.poisson(2, n), rng.poisson(8, n)).astype(float),
+        "NumWebPurchases": np.where(group, rng.poisson(8, n), rng.poisson(2, n)).astype(float),
+        "NumStorePurchases": np.where(group, rng.poisson(9, n), rng.poisson(3, n)).astype(float),
+    })
+    report = CustomerSegmenter(algorithm="kmeans", k=2, seed=0, compare=False, stability_runs=0).fit(table).report_
+    for segment in report.real_segments:
+        assert abs(segment.numeric["NumWebVisitsMonth"]["effect_size"]) >= MIN_EFFECT  # both traits are clear
+        assert abs(segment.numeric["NumWebPurchases"]["effect_size"]) >= MIN_EFFECT
+        assert not {"in_store", "digital", "repeat_nudge"} & set(_rule_ids(report, segment))
+
+
 def test_suggested_action_is_plain_frozen_data():
     action = SuggestedAction("text", "because")
     assert dataclasses.is_dataclass(action) and action.rule_id == ""
