@@ -43,14 +43,24 @@ def has_phrase(name: str, phrase: str) -> bool:
     return "_" + "_".join(tokens(phrase)) + "_" in words
 
 
+MAX_ACRONYM = 3  # letters of an all-capitals word kept as an acronym
+
+
+def is_acronym(word: str) -> bool:
+    """``CLV``, ``TRX``: short capitals stay as they are; ``CASH`` is a word in capitals."""
+    return word.isupper() and 1 < len(word) <= MAX_ACRONYM
+
+
 def humanize(name: str) -> str:
     """A column name in plain words: ``"orders_per_year"``, ``"OrdersPerYear"`` -> ``"orders per year"``.
 
-    Only separators change; the text stays data and must still be escaped on output.
+    Short capitals stay (``CLV``, ``TRX``: acronyms); longer ones are a shouted word
+    (``CASH_ADVANCE`` -> ``"cash advance"``). Only case and separators change; the text
+    stays data and must still be escaped on output.
     """
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(name))
     words = re.sub(r"[_\s]+", " ", spaced).strip().split(" ")
-    text = " ".join(w if (w.isupper() and len(w) > 1) else w.lower() for w in words)
+    text = " ".join(w if is_acronym(w) else w.lower() for w in words)
     return text or str(name)
 
 

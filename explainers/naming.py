@@ -14,6 +14,8 @@ import unicodedata
 
 from segmenter.report import MAX_NAME_LENGTH, NOISE_NAME, SegmentationReport
 
+from .format import is_acronym
+
 #: Word rules, first match wins: (column-name tokens, word when higher, word when lower, noun).
 #: A token matches a whole word of the column name ("age" does not match "usage"). The noun
 #: ("Buyers", "Shoppers") ends the name; a word marked with "!" is itself the noun.
@@ -57,14 +59,16 @@ def _tokens(column: str) -> list[str]:
 
 def humanise(column: str) -> str:
     """A column name as Title Case words: "annual_spend" -> "Annual Spend", "avgOrderValue" ->
-    "Avg Order Value". Acronyms stay upper case; other characters are kept as plain text."""
+    "Avg Order Value", "CASH_ADVANCE" -> "Cash Advance". Acronyms ("CLV") stay upper case;
+    other characters are kept as plain text."""
     text = re.sub(r"(?<=[a-z\d])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", clean_text(column, 200))
-    words = [w[:1].upper() + w[1:] for w in re.split(r"[\s_\-.]+", text) if w]
+    words = [w if is_acronym(w) else w[:1].upper() + (w[1:].lower() if w.isupper() else w[1:])
+             for w in re.split(r"[\s_\-.]+", text) if w]
     return " ".join(words) or "Unnamed Column"
 
 
 def _lower_words(column: str) -> str:
-    return " ".join(w if (w.isupper() and len(w) > 1) else w.lower() for w in humanise(column).split())
+    return " ".join(w if is_acronym(w) else w.lower() for w in humanise(column).split())
 
 
 def describe_feature(feature: str, direction: str, level: str | None = None) -> str:

@@ -90,6 +90,8 @@ def test_humanise_and_describe_feature():
     assert humanise("annual_spend") == "Annual Spend"
     assert humanise("avgOrderValue") == "Avg Order Value"
     assert humanise("CLV_score") == "CLV Score"
+    assert humanise("CASH_ADVANCE") == "Cash Advance" and humanise("PURCHASES_TRX") == "Purchases TRX"
+    assert describe_feature("CASH_ADVANCE", "higher") == "higher cash advance"
     assert humanise("\x00\n\t") == "Unnamed Column"
     assert describe_feature("annual_spend", "higher") == "higher annual spend"
     assert describe_feature("preferred_channel", "higher", "store") == "mostly 'store' preferred channel"
