@@ -578,3 +578,48 @@ def test_mall_question_set():
     assert accuracy >= 0.95, failures
     for q in refused:
         assert not engine.ask(q).answered, q
+
+
+def cc_cases(report, customers) -> list[Case]:
+    """CC GENERAL: all-capitals columns whose words also make up the segment names."""
+    g, c = Gold(customers), customers
+    cases = []
+    for s in g.real:
+        name = report.segment(s).name
+        cases += [Case(f"average cash advance in segment {s}", "feature_statistic",
+                       {"segment": s, "feature": "CASH_ADVANCE"}, (g.stat("CASH_ADVANCE", s),)),
+                  Case(f"what is the median balance of segment {s}?", "feature_statistic",
+                       {"segment": s, "feature": "BALANCE", "statistic": "median"},
+                       (g.stat("BALANCE", s, "median"),)),
+                  Case(f"How big is {name}?", "segment_size", {"segments": [s]}, (g.size(s),)),
+                  Case(f"describe {name}", "describe_segment", {"segments": [s]}),
+                  Case(f"how many customers in segment {s} have a credit limit above 10000?", "count_customers",
+                       {"segment": s}, (g.count(c["CREDIT_LIMIT"] > 10000, s),))]
+    for q, feature, high in [("which segment has the highest cash advance?", "CASH_ADVANCE", True),
+                             ("which segment has the lowest cash advance frequency?", "CASH_ADVANCE_FREQUENCY", False),
+                             ("which segment has the highest purchases frequency?", "PURCHASES_FREQUENCY", True),
+                             ("which group has the highest credit limit?", "CREDIT_LIMIT", True),
+                             ("which segment has the lowest purchases TRX?", "PURCHASES_TRX", False)]:
+        top, value = g.rank(feature, high)
+        cases.append(Case(q, "rank_segments", {"feature": feature}, (value,), top))
+    return cases
+
+
+def test_cc_general_question_set():
+    path = SHARED_DATA / "cc_general.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not available")
+    from explainers.analysis import analyse
+    from segmenter.load import load_table
+
+    analysis = analyse(load_table(path), algorithm="kmeans", seed=0)
+    names = " ".join(s.name.lower() for s in analysis.report.real_segments)
+    assert "cash advance" in names  # the collision this set is about: column words inside names
+    engine = ChatEngine(analysis.report, analysis.customers)
+    cases = cc_cases(analysis.report, analysis.customers)
+    accuracy, failures, number_problems = run_cases(engine, cases, table_strings(analysis.report))
+    print(f"\nCC GENERAL question set: {len(cases)} questions, accuracy {accuracy:.1%}")
+    for q, why in failures:
+        print(f"  FAIL {q!r}: {why}")
+    assert not number_problems, number_problems[:5]
+    assert accuracy >= 0.95, failures

@@ -197,10 +197,20 @@ class Parser:
         """Strong name references are taken now; weak one-word ones are returned for later."""
         runs = self.vocab.segment_runs(f.tokens, f.used)
         data_words = self.vocab.column_words | self.vocab.level_words
+        wants_feature = self._wants_feature(f)
+
+        def data_only(run: tuple) -> bool:
+            """Every distinctive word of the run is a column's or level's word ("cash advance")."""
+            distinct = [f.tokens[k].stem for k in run[3] if f.tokens[k].stem not in self.vocab.name_generic]
+            return bool(distinct) and all(d in data_words for d in distinct)
 
         def strong_run(run: tuple) -> bool:
             score, n_distinct, n_matched, positions, _ = run
-            if n_distinct >= 2 or score >= 0.99:
+            if score >= 0.99:
+                return True
+            if wants_feature and data_only(run):  # "highest cash advance": the column, not the name
+                return False
+            if n_distinct >= 2:
                 return True
             distinct = [f.tokens[k].stem for k in positions if f.tokens[k].stem not in self.vocab.name_generic]
             return n_matched >= 2 and not any(d in data_words for d in distinct)
@@ -211,6 +221,8 @@ class Parser:
         for sid, run in sorted(strong.items(), key=lambda kv: (tuple(-x for x in rank(kv[1])), kv[0])):
             rivals = [o for o, r in strong.items() if o != sid and r[3] & run[3] and rank(r) == rank(run)]
             if run[3] & taken:
+                continue
+            if rivals and data_only(run):  # column words that several names share name no segment
                 continue
             if rivals:
                 f.ambiguous.append(sorted([sid] + rivals))
