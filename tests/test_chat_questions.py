@@ -623,3 +623,49 @@ def test_cc_general_question_set():
         print(f"  FAIL {q!r}: {why}")
     assert not number_problems, number_problems[:5]
     assert accuracy >= 0.95, failures
+
+
+def personality_cases(report, customers) -> list[Case]:
+    """Customer Personality Analysis: camel-case levels ("PhD"), a Dt_Customer column, Kidhome."""
+    g, c = Gold(customers), customers
+    cases = [Case("how many customers are married?", "count_customers", {},
+                  (g.count(c["Marital_Status"] == "Married"),))]
+    for s in g.real:
+        cases += [Case(f"how many customers in segment {s} have a PhD?", "count_customers", {"segment": s},
+                       (g.count(c["Education"] == "PhD", s),)),
+                  Case(f"how many PhD customers are in segment {s}?", "count_customers", {"segment": s},
+                       (g.count(c["Education"] == "PhD", s),)),
+                  Case(f"what share of segment {s} has a PhD?", "feature_statistic",
+                       {"segment": s, "feature": "Education", "level": "PhD"},
+                       (g.level_share("Education", "PhD", s),)),
+                  Case(f"average income of segment {s}", "feature_statistic", {"segment": s, "feature": "Income"},
+                       (g.stat("Income", s),)),
+                  Case(f"how many customers in segment {s} are single and have an income above 50000?",
+                       "count_customers", {"segment": s},
+                       (g.count((c["Marital_Status"] == "Single") & (c["Income"] > 50000), s),))]
+    for q, feature, level in [("which segment has the most PhD?", "Education", "PhD"),
+                              ("which segment has the most 2n cycle?", "Education", "2n Cycle"),
+                              ("which segment has the highest income?", "Income", None)]:
+        top, value = g.rank(feature, True, level=level)
+        cases.append(Case(q, "rank_segments", {"feature": feature}, (value,), top))
+    return cases
+
+
+def test_customer_personality_question_set():
+    path = SHARED_DATA / "marketing_campaign.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not available")
+    from explainers.analysis import analyse
+    from segmenter.load import load_table
+
+    analysis = analyse(load_table(path), algorithm="kmeans", seed=0)
+    engine = ChatEngine(analysis.report, analysis.customers)
+    cases = personality_cases(analysis.report, analysis.customers)
+    accuracy, failures, number_problems = run_cases(engine, cases, table_strings(analysis.report))
+    print(f"\nCustomer Personality question set: {len(cases)} questions, accuracy {accuracy:.1%}")
+    for q, why in failures:
+        print(f"  FAIL {q!r}: {why}")
+    assert not number_problems, number_problems[:5]
+    assert accuracy >= 0.95, failures
+    kids = engine.ask("how many customers in segment 2 have more than 1 kid at home?")  # a column, not an address
+    assert kids.args.get("reason") != "personal"

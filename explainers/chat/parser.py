@@ -62,7 +62,8 @@ INJECTION = re.compile(
 PERSONAL = frozenset({"email", "emails", "phone", "phones", "telephone", "address", "addresses", "postcode",
                       "zipcode", "zip", "ssn", "passport", "password", "passwords", "birthday", "dob", "iban",
                       "contact", "contacts", "surname", "firstname", "lastname", "identity"})
-PERSONAL_PHRASES = re.compile(r"\bcredit card number|\bdate of birth\b|\bsocial security\b|\bhome\b|"
+PERSONAL_PHRASES = re.compile(r"\bcredit card number|\bdate of birth\b|\bsocial security\b|"
+                              r"\bhome (address|addresses|phone|number|town|city)\b|\bwhere (does|do|did) .*\blive\b|"
                               r"\bnames? of (the )?(customer|customers|client|clients|people|person)\b|"
                               r"\b(customers?|clients?|their|his|her|full|first|last|people) names?\b|"
                               r"\bwho is customer\b")

@@ -65,7 +65,9 @@ PHRASES: tuple[tuple[str, str], ...] = (
 #: Column words that say little on their own ("per year", "total ...").
 GENERIC_WORDS = frozenset({"per", "year", "years", "annual", "monthly", "month", "weekly", "total", "number",
                            "num", "count", "avg", "average", "mean", "days", "day", "rate", "the", "of",
-                           "amount", "value", "score", "level", "in", "opt", "is", "has", "flag", "size"})
+                           "amount", "value", "score", "level", "in", "opt", "is", "has", "flag", "size",
+                           # "how many customers ...": the noun of every question, not Dt_Customer
+                           "customer", "customers", "client", "clients", "cust"})
 #: Words in segment names that do not identify one segment.
 NAME_GENERIC = frozenset({"buyers", "buyer", "shoppers", "shopper", "customers", "customer", "clients",
                           "users", "people", "group", "segment", "the", "and", "of", "in", "high", "low",
@@ -217,6 +219,12 @@ def _word_stems(text: str) -> list[str]:
     return [stem(t) for t in column_tokens(text) if not t.isdigit() and len(t) > 1]
 
 
+def _level_stems(text: str) -> list[str]:
+    """Words of a categorical value, split at spaces and punctuation only: a value is written as
+    people say it ("PhD" is "phd", not the camel-case parts "ph d" of a column name)."""
+    return [stem(t) for t in re.findall(r"[^\W_]+", text.lower()) if not t.isdigit() and len(t) > 1]
+
+
 class Vocabulary:
     """Lookup of the words of one report. Build once per engine; read-only afterwards."""
 
@@ -244,8 +252,8 @@ class Vocabulary:
             levels = {}
             if kind == "categorical":
                 shares = (report.overall.get("categorical") or {}).get(column) or {}
-                levels = {str(lv): tuple(_word_stems(str(lv))) for lv in shares
-                          if _word_stems(str(lv)) and not set(_word_stems(str(lv))) <= VAGUE_LEVELS}
+                levels = {str(lv): tuple(_level_stems(str(lv))) for lv in shares
+                          if _level_stems(str(lv)) and not set(_level_stems(str(lv))) <= VAGUE_LEVELS}
             label = feature_label(column, kind)
             if str(column).isupper():
                 label = label.lower()
