@@ -136,6 +136,28 @@ def run_cases(engine, cases: list[Case], strings: list[str]) -> tuple[float, lis
 
 
 # ------------------------------------------------------------------ references
+def assert_question_set(engine, cases: list[Case], label: str) -> None:
+    """Run ``cases``, print the accuracy and failures, and hold the bars: >= 95% right, no made-up numbers."""
+    accuracy, failures, number_problems = run_cases(engine, cases, table_strings(engine.report))
+    print(f"\n{label} question set: {len(cases)} questions, accuracy {accuracy:.1%}")
+    for q, why in failures:
+        print(f"  FAIL {q!r}: {why}")
+    assert not number_problems, number_problems[:5]
+    assert accuracy >= 0.95, failures
+
+
+def shared_run(filename: str):
+    """(analysis, engine) of a K-Means run on one of ../shared/data's tables; skips when it is absent."""
+    path = SHARED_DATA / filename
+    if not path.is_file():
+        pytest.skip(f"{path} not available")
+    from explainers.analysis import analyse
+    from segmenter.load import load_table
+
+    analysis = analyse(load_table(path), algorithm="kmeans", seed=0)
+    return analysis, ChatEngine(analysis.report, analysis.customers)
+
+
 def segment_refs(report, seg_id: int, vocab_words: set) -> list[str]:
     """Ways to name a segment: full name, number forms, and a unique word of its name."""
     name = report.segment(seg_id).name
@@ -389,12 +411,7 @@ def test_demo_question_set(demo_run):
     engine = ChatEngine(report, customers)
     cases = demo_cases(report, customers)
     assert len(cases) >= 100
-    accuracy, failures, number_problems = run_cases(engine, cases, table_strings(report))
-    print(f"\ndemo question set: {len(cases)} questions, accuracy {accuracy:.1%}")
-    for q, why in failures:
-        print(f"  FAIL {q!r}: {why}")
-    assert not number_problems, number_problems[:5]
-    assert accuracy >= 0.95, failures
+    assert_question_set(engine, cases, "demo")
 
 
 def test_demo_unanswerable_refused(demo_run):
@@ -549,33 +566,16 @@ def test_telecom_question_set(telecom_run):
     engine = ChatEngine(report, customers)
     cases, refused = telecom_cases(report, customers)
     assert len(cases) >= 20
-    accuracy, failures, number_problems = run_cases(engine, cases, table_strings(report))
-    print(f"\ntelecom question set: {len(cases)} questions, accuracy {accuracy:.1%}")
-    for q, why in failures:
-        print(f"  FAIL {q!r}: {why}")
-    assert not number_problems, number_problems[:5]
-    assert accuracy >= 0.95, failures
+    assert_question_set(engine, cases, "telecom")
     for q in refused:
         assert not engine.ask(q).answered, q
 
 
 def test_mall_question_set():
-    path = SHARED_DATA / "mall_customers.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
-    from explainers.analysis import analyse
-    from segmenter.load import load_table
-
-    analysis = analyse(load_table(path), algorithm="kmeans", seed=0)
-    engine = ChatEngine(analysis.report, analysis.customers)
+    analysis, engine = shared_run("mall_customers.csv")
     cases, refused = mall_cases(analysis.report, analysis.customers)
     assert len(cases) >= 25
-    accuracy, failures, number_problems = run_cases(engine, cases, table_strings(analysis.report))
-    print(f"\nmall question set: {len(cases)} questions, accuracy {accuracy:.1%}")
-    for q, why in failures:
-        print(f"  FAIL {q!r}: {why}")
-    assert not number_problems, number_problems[:5]
-    assert accuracy >= 0.95, failures
+    assert_question_set(engine, cases, "mall")
     for q in refused:
         assert not engine.ask(q).answered, q
 
@@ -606,23 +606,10 @@ def cc_cases(report, customers) -> list[Case]:
 
 
 def test_cc_general_question_set():
-    path = SHARED_DATA / "cc_general.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
-    from explainers.analysis import analyse
-    from segmenter.load import load_table
-
-    analysis = analyse(load_table(path), algorithm="kmeans", seed=0)
+    analysis, engine = shared_run("cc_general.csv")
     names = " ".join(s.name.lower() for s in analysis.report.real_segments)
     assert "cash advance" in names  # the collision this set is about: column words inside names
-    engine = ChatEngine(analysis.report, analysis.customers)
-    cases = cc_cases(analysis.report, analysis.customers)
-    accuracy, failures, number_problems = run_cases(engine, cases, table_strings(analysis.report))
-    print(f"\nCC GENERAL question set: {len(cases)} questions, accuracy {accuracy:.1%}")
-    for q, why in failures:
-        print(f"  FAIL {q!r}: {why}")
-    assert not number_problems, number_problems[:5]
-    assert accuracy >= 0.95, failures
+    assert_question_set(engine, cc_cases(analysis.report, analysis.customers), "CC GENERAL")
 
 
 def personality_cases(report, customers) -> list[Case]:
@@ -652,20 +639,7 @@ def personality_cases(report, customers) -> list[Case]:
 
 
 def test_customer_personality_question_set():
-    path = SHARED_DATA / "marketing_campaign.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
-    from explainers.analysis import analyse
-    from segmenter.load import load_table
-
-    analysis = analyse(load_table(path), algorithm="kmeans", seed=0)
-    engine = ChatEngine(analysis.report, analysis.customers)
-    cases = personality_cases(analysis.report, analysis.customers)
-    accuracy, failures, number_problems = run_cases(engine, cases, table_strings(analysis.report))
-    print(f"\nCustomer Personality question set: {len(cases)} questions, accuracy {accuracy:.1%}")
-    for q, why in failures:
-        print(f"  FAIL {q!r}: {why}")
-    assert not number_problems, number_problems[:5]
-    assert accuracy >= 0.95, failures
+    analysis, engine = shared_run("marketing_campaign.csv")
+    assert_question_set(engine, personality_cases(analysis.report, analysis.customers), "Customer Personality")
     kids = engine.ask("how many customers in segment 2 have more than 1 kid at home?")  # a column, not an address
     assert kids.args.get("reason") != "personal"
