@@ -7,7 +7,7 @@ scikit-learn, parsing text exactly as inference did.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,8 @@ from segmenter.cells import (PARSE_SHARE, code_counts, date_words, find_date_for
 from segmenter.errors import (
     ColumnError, DuplicateColumnsError, ModelFileError, NoFeaturesError, ParameterError, TooFewRowsError,
 )
+from segmenter.meanings import (ColumnMeaning, ValueProfile, apply_overrides, infer_meaning, meanings_from_dict,
+                                meanings_to_dict, text_shares)
 
 
 class ColumnKind:
@@ -29,16 +31,17 @@ class ColumnKind:
     CATEGORICAL = "categorical"  # a few text levels; rare levels fold into "Other"
     BOOLEAN = "boolean"          # two values (yes/no, 0/1, ...), used as 0/1
     DATETIME = "datetime"        # dates, used as days before Schema.reference_date
+    PROFILE = "profile"          # an existing label or outcome: shown per segment, never a feature
     EXCLUDED = "excluded"        # not used; ColumnInfo.reason says why
     FEATURES = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
-    ALL = (ID, *FEATURES, EXCLUDED)
+    ALL = (ID, *FEATURES, PROFILE, EXCLUDED)
 
 
 OTHER = "Other"
 _TRUE_FALSE = (("yes", "no"), ("true", "false"), ("y", "n"), ("1", "0"), ("t", "f"))
 _TRUTHY, _FALSY = frozenset(t for t, _ in _TRUE_FALSE), frozenset(f for _, f in _TRUE_FALSE)
 _ID_ALONE = frozenset({"id", "uuid", "guid"})
-_ID_SUFFIX = frozenset({"id", "key", "no", "nr", "num", "number", "code"})
+_ID_SUFFIX = frozenset({"id", "key", "no", "nr", "num", "number", "code", "ref", "reference"})
 _ID_ENTITY = frozenset({"customer", "client", "user", "member", "account", "cust", "person", "contact",
                         "subscriber", "buyer", "shopper"})
 # Tried in order; on a tie the first wins, so day-first beats month-first ("04-09-2012" = 4 Sep).
@@ -65,6 +68,7 @@ class Schema:
     columns: tuple[ColumnInfo, ...]
     id_column: str | None
     reference_date: str | None  # ISO date used for datetime "days since"
+    meanings: dict = field(default_factory=dict)  # column -> ColumnMeaning (every column)
 
     def _names(self, *kinds: str) -> list[str]:
         return [c.name for c in self.columns if c.kind in kinds]
@@ -78,6 +82,8 @@ class Schema:
     categorical = property(lambda self: self._names(ColumnKind.CATEGORICAL), doc="Categorical feature names.")
     boolean = property(lambda self: self._names(ColumnKind.BOOLEAN), doc="Boolean feature names.")
     datetime = property(lambda self: self._names(ColumnKind.DATETIME), doc="Datetime feature names.")
+    profile = property(lambda self: self._names(ColumnKind.PROFILE),
+                       doc="Label/outcome columns shown per segment but never used to build segments.")
 
     @property
     def excluded(self) -> list[dict[str, str]]:
@@ -96,14 +102,16 @@ class Schema:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict; ``Schema.from_dict`` restores it exactly."""
         return {"columns": [{**asdict(c), "levels": list(c.levels)} for c in self.columns],
-                "id_column": self.id_column, "reference_date": self.reference_date}
+                "id_column": self.id_column, "reference_date": self.reference_date,
+                "meanings": meanings_to_dict(self.meanings)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Schema:
         try:
             columns = tuple(ColumnInfo(**{**c, "levels": tuple(c.get("levels", ()))}) for c in d["columns"])
-            return cls(columns=columns, id_column=d["id_column"], reference_date=d["reference_date"])
-        except (KeyError, TypeError, AttributeError) as exc:
+            return cls(columns=columns, id_column=d["id_column"], reference_date=d["reference_date"],
+                       meanings=meanings_from_dict(d.get("meanings")))
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ModelFileError(f"the saved column description is damaged or from another program ({exc})") from exc
 
 
@@ -156,6 +164,28 @@ class _Column:
 
     def unique_per_row(self) -> bool:
         return self.n_missing == 0 and self.n_unique == self.n
+
+    def profile(self) -> ValueProfile:
+        """What the values look like, for :func:`segmenter.meanings.infer_meaning`."""
+        filled = self.n - self.n_missing
+        base = dict(base=self.base, n=self.n, n_filled=filled, n_unique=self.n_unique)
+        if self.x is not None:
+            finite = self.x[~np.isnan(self.x)]
+            if not len(finite):
+                return ValueProfile(**base)
+            return ValueProfile(**base, lo=float(finite.min()), hi=float(finite.max()),
+                                whole=bool(np.all(finite == np.round(finite))),
+                                in_unit=float(np.mean((finite >= 0) & (finite <= 1))))
+        if self.dates is not None:
+            years = self.dates.dropna().dt.year
+            return ValueProfile(**base, year_lo=int(years.min()) if len(years) else None,
+                                year_hi=int(years.max()) if len(years) else None)
+        if self.codes is None:
+            return ValueProfile(**base)
+        codes, texts = self.text()
+        counts = code_counts(codes, len(texts))
+        top = np.argsort(-counts, kind="stable")[:30]
+        return ValueProfile(**base, levels=tuple(str(texts[i]).lower() for i in top), **text_shares(texts, counts))
 
     def running_index(self) -> bool:
         """A whole-number column holding exactly 0..n-1 or 1..n."""
@@ -244,11 +274,19 @@ def _as_numbers(name: str, col: _Column, forced: bool) -> ColumnInfo | None:
     return None
 
 
+def _latest(dates) -> pd.Timestamp | None:
+    """The latest date that is not in the future: one typo such as 9999-12-31 must not become
+    the reference every "days since" is counted from."""
+    values = pd.DatetimeIndex(pd.Series(dates).dropna())
+    values = values[values <= pd.Timestamp.now() + pd.Timedelta(days=1)]
+    return values.max() if len(values) else None
+
+
 def _as_dates(name: str, col: _Column, forced: bool) -> tuple[ColumnInfo | None, pd.Timestamp | None]:
     """A datetime ColumnInfo and the latest date, or (None, None) when the text is not dates."""
     tag = " (set by you)" if forced else ""
     if col.base == "date":
-        return _info(name, col, ColumnKind.DATETIME, "dates" + tag), col.dates.max()
+        return _info(name, col, ColumnKind.DATETIME, "dates" + tag), _latest(col.dates)
     if col.base in ("nested", "bool"):
         raise ColumnError(f"'{name}' does not hold dates; choose another type for it")
     codes, texts = col.text()
@@ -256,7 +294,7 @@ def _as_dates(name: str, col: _Column, forced: bool) -> tuple[ColumnInfo | None,
     fmt, share = find_date_format(texts, counts, forced)
     if fmt is not None and share >= PARSE_SHARE:
         return (_info(name, col, ColumnKind.DATETIME, date_words(fmt) + tag, date_format=fmt),
-                parse_dates(texts, fmt).max())
+                _latest(parse_dates(texts, fmt)))
     if forced:
         ok = np.asarray(parse_dates(texts, fmt).notna()) if fmt else np.zeros(len(texts), bool)
         raise ColumnError(f"'{name}' cannot be read as dates: {_pct(1 - share)} of its values are not dates "
@@ -352,8 +390,30 @@ def _pick_id(names: list[str], cols: dict[str, _Column], id_column: str | None,
     by_name = [n for n in free if _is_id_name(n)]
     if by_name:
         return by_name[0], "unique for every row and named like an ID"
+    by_content = [n for n in free if _looks_like_codes(cols[n]) or (_is_entity_name(n) and _whole_numbers(cols[n]))]
+    if by_content:
+        return by_content[0], "a different short code in every row (letters and digits in one pattern), so it is " \
+            "used as the customer ID"
     by_index = [n for n in free if cols[n].running_index()]
     return (by_index or [None])[0], "counts the rows (0..n-1 or 1..n), so it is used as a row ID"
+
+
+def _looks_like_codes(col: _Column) -> bool:
+    """Unique, short, code-like text: 'S105488', 'AB-20931', '20931X' (one pattern for all rows)."""
+    if col.base != "text" or col.n < 3:
+        return False
+    profile = col.profile()
+    return profile.code_share >= 0.95 and profile.code_lengths <= 2
+
+
+def _whole_numbers(col: _Column) -> bool:
+    return col.base == "number" and col.n >= 3 and bool(np.all(col.x == np.round(col.x)))
+
+
+def _is_entity_name(name: str) -> bool:
+    """A name that is only a customer word ('account', 'member', 'subscriber_ref')."""
+    tokens = {t.lower() for t in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", name)}
+    return bool(tokens) and bool(tokens & _ID_ENTITY) and tokens <= (_ID_ENTITY | _ID_SUFFIX)
 
 
 def infer_schema(
@@ -367,8 +427,10 @@ def infer_schema(
     max_levels: int = 20,
     rare_share: float = 0.01,
     max_missing: float = 0.6,
+    meanings: dict | None = None,
 ) -> Schema:
-    """Give every column a kind (id, numeric, categorical, boolean, datetime, excluded) and a reason.
+    """Give every column a kind (id, numeric, categorical, boolean, datetime, profile, excluded),
+    a reason and a meaning (:mod:`segmenter.meanings`).
 
     Parameters
     ----------
@@ -382,6 +444,10 @@ def infer_schema(
     max_levels : most distinct text values (after folding rare ones into "Other") for a categorical.
     rare_share : text values in fewer than this share of filled rows fold into "Other".
     max_missing : columns with a larger empty share are excluded.
+    meanings : corrections of the inferred meanings, ``{column: {"label": ..., "role": ...}}``
+        (see :func:`segmenter.meanings.apply_overrides`). A column whose role is "personal" is
+        left out and one whose role is "outcome" is shown per segment only, unless ``types``
+        or ``features`` name it.
     """
     if not (isinstance(min_rows, int) and min_rows >= 1 and isinstance(max_levels, int) and max_levels >= 2
             and 0 <= rare_share < 0.5 and 0 < max_missing <= 1):
@@ -423,7 +489,9 @@ def infer_schema(
     ref = None if ref is None else ref.date().isoformat() if ref == ref.normalize() else ref.isoformat()
     infos = [replace(i, reason=f"{i.reason}; used as days before {ref}") if i.kind == ColumnKind.DATETIME else i
              for i in infos]
-    schema = Schema(columns=tuple(infos), id_column=id_column, reference_date=ref)
+    chosen = set(types) | set(features or [])
+    infos, found = _with_meanings(infos, cols, chosen, meanings)
+    schema = Schema(columns=tuple(infos), id_column=id_column, reference_date=ref, meanings=found)
     if len(df) < min_rows:
         raise TooFewRowsError(f"the table has {len(df):,} rows; segmentation needs at least {min_rows:,} "
                               "— load a table with more customers")
@@ -433,6 +501,26 @@ def infer_schema(
         raise NoFeaturesError(f"no column can be used to build segments: {why or 'the table has only an ID'}{more}. "
                               "Add columns that describe customers, or set their types yourself.")
     return schema
+
+
+def _with_meanings(infos: list[ColumnInfo], cols: dict[str, _Column], chosen: set[str],
+                   overrides: dict | None) -> tuple[list[ColumnInfo], dict[str, ColumnMeaning]]:
+    """Infer every column's meaning; personal data is left out and labels/outcomes become profile-only
+    (unless the user chose the column), with the reason said."""
+    meanings = {i.name: infer_meaning(i.name, cols[i.name].profile(), i.kind) for i in infos}
+    meanings = apply_overrides(meanings, overrides)
+    out = []
+    for info in infos:
+        role, usable = meanings[info.name].role, info.kind in ColumnKind.FEATURES and info.name not in chosen
+        if role == "personal" and info.kind != ColumnKind.ID and (usable or info.kind == ColumnKind.EXCLUDED):
+            why = meanings[info.name].ambiguity.removeprefix("left out because ") or "it holds personal data"
+            info = replace(info, kind=ColumnKind.EXCLUDED, reason=f"personal data ({why}): left out, never shown")
+        elif role == "outcome" and usable and info.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+            info = replace(info, kind=ColumnKind.PROFILE, reason=(
+                f"looks like an existing label or outcome ({info.reason}): shown per segment, not used to build "
+                "them (set its type to use it)"))
+        out.append(info)
+    return out, meanings
 
 
 # ----------------------------------------------------------------------------- applying
@@ -492,6 +580,31 @@ def apply_schema(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         info = schema.column(name)
         out[name] = pd.Series(_transform(name, s, info, schema.reference_date), index=df.index,
                               dtype=object if info.kind == ColumnKind.CATEGORICAL else np.float64)
+    return pd.DataFrame(out, index=df.index)
+
+
+_YES_NO = {"1": "yes", "0": "no", "true": "yes", "false": "no", "yes": "yes", "no": "no", "y": "yes", "n": "no"}
+
+
+def profile_values(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The label/outcome columns (kind "profile") as text levels, for per-segment shares.
+
+    Yes/no outcomes read "yes"/"no"; rare levels count as "Other", as for categoricals;
+    missing stays missing. Columns the table no longer has are skipped.
+    """
+    out = {}
+    for name in schema.profile:
+        if name not in df.columns:
+            continue
+        info = schema.column(name)
+        codes, texts = _text_of(name, df[name])
+        low = [str(t).lower() for t in texts]
+        if len(texts) <= 2 and all(v in _YES_NO for v in low):
+            mapped = np.array([_YES_NO[v] for v in low], dtype=object)
+        else:
+            mapped = np.where(pd.Index(texts, dtype=object).isin(info.levels) | (not info.levels), texts, OTHER)
+        out[name] = pd.Series(np.append(np.asarray(mapped, dtype=object), np.nan)[codes], index=df.index,
+                              dtype=object)
     return pd.DataFrame(out, index=df.index)
 
 

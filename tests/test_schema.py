@@ -61,10 +61,18 @@ def test_running_index_is_an_id_unless_a_named_id_exists():
 
 
 def test_unique_text_that_is_not_id_named_is_free_text():
-    df = base().assign(email=[f"p{i}@mail.com" for i in range(N)])
+    df = base().assign(notes=[f"called {i} times, wants a callback" for i in range(N)])
     schema = infer_schema(df)
     assert schema.id_column is None
-    assert reason(schema, "email") == "free text / unique per row"
+    assert reason(schema, "notes") == "free text / unique per row"
+
+
+def test_email_addresses_are_personal_data_never_the_id():
+    df = base().assign(contact=[f"p{i}@mail.com" for i in range(N)])
+    schema = infer_schema(df)
+    assert schema.id_column is None
+    assert schema.kind_of("contact") == "excluded"
+    assert "personal data" in reason(schema, "contact") and "e-mail" in reason(schema, "contact")
 
 
 def test_id_column_argument_is_checked():
@@ -345,7 +353,8 @@ def test_shared_marketing_campaign_and_cc_general():
     assert reason(schema, "Z_CostContact") == "has the same value in every row"
     assert schema.kind_of("Z_Revenue") == "excluded"
     assert schema.kind_of("Income") == "numeric"
-    assert schema.kind_of("Response") == "boolean"
+    assert schema.kind_of("Response") == "profile"  # the campaign outcome: shown per segment, not a feature
+    assert "outcome" in reason(schema, "Response")
     assert set(schema.column("Marital_Status").levels) >= {"Married", "Single"}
     cc = load_table(SHARED_DATA / "cc_general.csv")
     assert infer_schema(cc).id_column == "CUST_ID"
