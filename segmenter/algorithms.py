@@ -16,13 +16,13 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
+from .kchoice import choose_k, k_curve
+
 #: Label of customers that fit no segment well (HDBSCAN noise), shown as "Unassigned".
 NOISE = -1
 
 ALGORITHMS = ("auto", "kmeans", "hdbscan", "gmm", "agglomerative")
 
-#: Rows used to score each k by silhouette; silhouette is O(n^2).
-SILHOUETTE_SAMPLE = 3000
 #: HDBSCAN runs on the principal components carrying clearly more variance than one input
 #: column. A column unrelated to the others gives an eigenvalue of 1 plus sampling noise
 #: (1.00-1.01 for the demo's signal-free columns at 20,000 rows), so the plain Kaiser cut at
@@ -31,6 +31,7 @@ SILHOUETTE_SAMPLE = 3000
 #: components (eigenvalues 1.16-2.45), ARI 0.94-0.99 (measured, bench/results/scale.md).
 KAISER_EIGENVALUE = 1.1
 MAX_HDBSCAN_DIMS = 15
+GMM_REG_COVAR = 0.01
 DEFAULT_MIN_SAMPLES = 5
 
 
@@ -91,74 +92,72 @@ def _relabel_by_size(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out.astype(np.int32), order
 
 
-def _silhouette(X: np.ndarray, labels: np.ndarray, seed: int) -> float:
-    keep = labels != NOISE
-    if len(np.unique(labels[keep])) < 2:
-        return float("nan")
-    Xk, lk = X[keep], labels[keep]
-    size = min(SILHOUETTE_SAMPLE, len(lk))
-    return float(silhouette_score(Xk, lk, sample_size=size, random_state=seed))
-
-
 def _fuzzy_membership(distances: np.ndarray) -> np.ndarray:
     """Membership of the nearest centre, fuzzy c-means style: 1/d^2 normalised."""
     inv = 1.0 / np.maximum(distances, 1e-12) ** 2
     return inv.max(axis=1) / inv.sum(axis=1)
 
 
-def _choose_k(X: np.ndarray, k_range: tuple[int, int], seed: int, make) -> tuple[int, list]:
-    """Score each k on a sample by silhouette; return the best k and the per-k curve."""
-    idx = _sample_rows(len(X), 10_000, seed)
-    Xs = X[idx]
-    k_max = min(k_range[1], len(Xs) - 1)
-    curve = []
-    for k in range(k_range[0], k_max + 1):
-        model = make(k).fit(Xs)
-        labels = model.predict(Xs) if hasattr(model, "predict") else model.labels_
-        point = {"k": k, "silhouette": _silhouette(Xs, labels, seed)}
-        if hasattr(model, "inertia_"):
-            point["inertia"] = float(model.inertia_)
-        if hasattr(model, "bic"):
-            point["bic"] = float(model.bic(Xs))
-        curve.append(point)
-    scored = [p for p in curve if np.isfinite(p["silhouette"])]
-    best = max(scored, key=lambda p: p["silhouette"])["k"] if scored else k_range[0]
-    return best, curve
+def _kmeans(k: int, seed: int, n_init: int = 4) -> KMeans:
+    return KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+
+
+def _kmeans_labels(X: np.ndarray, ks: list, seed: int, X_all: np.ndarray) -> dict:
+    return {k: _kmeans(k, seed, n_init=2).fit(X).predict(X_all) for k in ks}
+
+
+def _kmeans_extra(X: np.ndarray, k: int, seed: int) -> dict:
+    return {"inertia": float(_kmeans(k, seed, n_init=2).fit(X).inertia_)}
+
+
+def _gmm(k: int, seed: int, n_init: int = 2) -> GaussianMixture:
+    # reg_covar: yes/no columns and values capped at a quantile are spikes; without a floor on the
+    # variances one component collapses onto a spike (demo ARI 0.79 instead of 1.00, measured)
+    return GaussianMixture(n_components=k, covariance_type="diag", n_init=n_init, random_state=seed,
+                           reg_covar=GMM_REG_COVAR)
+
+
+def _gmm_labels(X: np.ndarray, ks: list, seed: int, X_all: np.ndarray) -> dict:
+    return {k: _gmm(k, seed, n_init=1).fit(X).predict(X_all) for k in ks}
+
+
+def _gmm_extra(X: np.ndarray, k: int, seed: int) -> dict:
+    return {"bic": float(_gmm(k, seed, n_init=1).fit(X).bic(X))}
+
+
+def _choose(X: np.ndarray, k: int | None, k_range: tuple[int, int], seed: int, labels_fn, extra=None,
+            n_rows: int | None = None, curve: bool = True) -> tuple[int, list, dict]:
+    """(k, curve, why): the curve is computed even when ``k`` is given (for the plot), unless
+    ``curve`` is False (refits for stability and comparison)."""
+    if k is not None and not curve:
+        return int(k), [], {"basis": "fixed", "k": int(k), "runners_up": []}
+    points = k_curve(X, k_range, seed, labels_fn, extra)
+    chosen, why = choose_k(points, n_rows or len(X), fixed=k)
+    return chosen, points, why
 
 
 def fit_kmeans(X: np.ndarray, k: int | None = None, k_range: tuple[int, int] = (2, 12),
-               seed: int = 0) -> ClusterFit:
-    """K-Means with k chosen by silhouette over ``k_range`` unless ``k`` is given."""
-    def make(n_clusters: int) -> KMeans:
-        return KMeans(n_clusters=n_clusters, n_init=4, random_state=seed)
-
-    curve: list = []
-    if k is None:
-        k, curve = _choose_k(X, k_range, seed, make)
-    model = make(k).fit(X)
+               seed: int = 0, n_rows: int | None = None, curve: bool = True) -> ClusterFit:
+    """K-Means; k chosen for use (:mod:`segmenter.kchoice`) unless ``k`` is given."""
+    k, points, why = _choose(X, k, k_range, seed, _kmeans_labels, _kmeans_extra, n_rows, curve)
+    model = _kmeans(k, seed).fit(X)
     labels, order = _relabel_by_size(model.labels_)
     model.cluster_centers_ = model.cluster_centers_[order]
     model.labels_ = labels
     probabilities = _fuzzy_membership(model.transform(X))
-    return ClusterFit("kmeans", labels, probabilities, model, {"k": int(k)}, k_curve=curve)
+    return ClusterFit("kmeans", labels, probabilities, model, {"k": int(k), "k_choice": why}, k_curve=points)
 
 
 def fit_gmm(X: np.ndarray, k: int | None = None, k_range: tuple[int, int] = (2, 12),
-            seed: int = 0) -> ClusterFit:
-    """Gaussian mixture (diagonal covariances); k by silhouette unless given."""
-    def make(n_components: int) -> GaussianMixture:
-        return GaussianMixture(n_components=n_components, covariance_type="diag",
-                               n_init=2, random_state=seed)
-
-    curve: list = []
-    if k is None:
-        k, curve = _choose_k(X, k_range, seed, make)
-    model = make(k).fit(X)
+            seed: int = 0, n_rows: int | None = None, curve: bool = True) -> ClusterFit:
+    """Gaussian mixture (diagonal covariances); k chosen for use unless given."""
+    k, points, why = _choose(X, k, k_range, seed, _gmm_labels, _gmm_extra, n_rows, curve)
+    model = _gmm(k, seed).fit(X)
     raw = model.predict(X)
     labels, order = _relabel_by_size(raw)
     proba = model.predict_proba(X)
     return ClusterFit("gmm", labels, proba.max(axis=1), _Reordered(model, order),
-                      {"k": int(k)}, k_curve=curve)
+                      {"k": int(k), "k_choice": why}, k_curve=points)
 
 
 class _Reordered:
@@ -172,28 +171,41 @@ class _Reordered:
         return self.model.predict_proba(X)[:, self.order]
 
 
-def fit_agglomerative(X: np.ndarray, k: int | None = None, k_range: tuple[int, int] = (2, 12),
-                      seed: int = 0) -> ClusterFit:
-    """Ward clustering; new rows go to the nearest segment centre.
+def _nearest(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    return np.sqrt(((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
 
-    The Ward tree is built once and cut at every k, so choosing k costs one fit.
-    """
+
+def _ward_labels(X: np.ndarray, ks: list, seed: int, X_all: np.ndarray) -> dict:
     from scipy.cluster.hierarchy import fcluster, linkage
 
+    tree, out = linkage(X, method="ward"), {}
+    for k in ks:
+        cut = fcluster(tree, k, criterion="maxclust")
+        centres = np.vstack([X[cut == c].mean(axis=0) for c in np.unique(cut)])
+        out[k] = _nearest(X_all, centres).argmin(axis=1)
+    return out
+
+
+#: Merges shown in the dendrogram of a Ward fit (the last merges, the top of the tree).
+DENDROGRAM_LEAVES = 30
+
+
+def fit_agglomerative(X: np.ndarray, k: int | None = None, k_range: tuple[int, int] = (2, 12),
+                      seed: int = 0, n_rows: int | None = None, curve: bool = True) -> ClusterFit:
+    """Ward clustering; new rows go to the nearest segment centre. Keeps the top of the tree."""
+    from scipy.cluster.hierarchy import dendrogram, fcluster, linkage
+
+    k, points, why = _choose(X, k, k_range, seed, _ward_labels, None, n_rows, curve)
     tree = linkage(X, method="ward")
-    curve: list = []
-    if k is None:
-        for n_clusters in range(k_range[0], min(k_range[1], len(X) - 1) + 1):
-            cut = fcluster(tree, n_clusters, criterion="maxclust")
-            curve.append({"k": n_clusters, "silhouette": _silhouette(X, cut, seed)})
-        scored = [p for p in curve if np.isfinite(p["silhouette"])]
-        k = max(scored, key=lambda p: p["silhouette"])["k"] if scored else k_range[0]
     labels, _ = _relabel_by_size(fcluster(tree, k, criterion="maxclust"))
     k = int(labels.max())
     centres = np.vstack([X[labels == c].mean(axis=0) for c in range(1, k + 1)])
-    distances = np.sqrt(((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
-    return ClusterFit("agglomerative", labels, _fuzzy_membership(distances), centres,
-                      {"k": k, "linkage": "ward"}, k_curve=curve)
+    top = dendrogram(tree, truncate_mode="lastp", p=min(DENDROGRAM_LEAVES, len(X)), no_plot=True)
+    gram = {"icoord": np.round(top["icoord"], 3).tolist(), "dcoord": np.round(top["dcoord"], 4).tolist(),
+            "leaves": [str(x) for x in top["ivl"]],
+            "cut_height": float((tree[-k, 2] + tree[-k + 1, 2]) / 2) if 1 < k < len(tree) else None}
+    return ClusterFit("agglomerative", labels, _fuzzy_membership(_nearest(X, centres)), centres,
+                      {"k": k, "linkage": "ward", "k_choice": why, "dendrogram": gram}, k_curve=points)
 
 
 def default_min_cluster_size(n_rows: int) -> int:
@@ -256,6 +268,35 @@ def fit_hdbscan(X: np.ndarray, min_cluster_size: int | None = None,
                       _HdbscanAssigner(model, order, pca), params,
                       outlier_scores=np.nan_to_num(model.outlier_scores_.astype(float)),
                       cluster_tree=cluster_tree, persistence=persistence)
+
+
+#: HDBSCAN leaving more than this share unassigned tries the next settings (:func:`fit_hdbscan_useful`).
+MAX_USEFUL_NOISE = 0.25
+#: (min_cluster_size factor, min_samples) tried in order after the default settings.
+HDBSCAN_RETRIES = ((1.0, 3), (1.0, 1), (0.5, 3), (0.5, 1))
+
+
+def fit_hdbscan_useful(X: np.ndarray, seed: int = 0) -> ClusterFit:
+    """HDBSCAN with the automatic settings; when it leaves more than :data:`MAX_USEFUL_NOISE`
+    of the customers unassigned (or finds fewer than two segments), the next settings of
+    :data:`HDBSCAN_RETRIES` are tried and the first that holds is kept. ``params["tries"]``
+    lists every setting tried with its unassigned share, so the report can say so."""
+    mcs = default_min_cluster_size(len(X))
+    settings = [(mcs, None)] + [(max(10, round(mcs * f)), ms) for f, ms in HDBSCAN_RETRIES]
+    tries, best = [], None
+    for size, ms in dict.fromkeys(settings):
+        fit = fit_hdbscan(X, size, ms, seed)
+        noise = float(np.mean(fit.labels == NOISE))
+        n_seg = int(len(np.unique(fit.labels[fit.labels != NOISE])))
+        tries.append({"min_cluster_size": int(fit.params["min_cluster_size"]),
+                      "min_samples": int(fit.params["min_samples"]), "noise_fraction": noise, "n_segments": n_seg})
+        ok = n_seg >= 2 and noise <= MAX_USEFUL_NOISE
+        if best is None or (ok and not best[0]) or (ok == best[0] and n_seg >= 2 and noise < best[1]):
+            best = (ok, noise, fit)
+        if ok:
+            break
+    fit = best[2]
+    return ClusterFit(**{**fit.__dict__, "params": {**fit.params, "tries": tries}})
 
 
 class _HdbscanAssigner:

@@ -16,12 +16,16 @@ from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits
 
 from . import algorithms as alg
+from . import params
 from .errors import ColumnError, DataError, NotFittedError, ParameterError
+from .kchoice import PREFER_MIN_ROWS
+from .implausible import implausible_values
+from .meanings import meanings_to_dict, ordinal_order
 from .metrics import quality_metrics, stability
-from .preprocess import Preprocessor
+from .preprocess import CLIP_QUANTILES, Preprocessor
 from .profile import profile_segments
 from .report import NOISE_NAME, Segment, SegmentationReport
-from .schema import Schema, apply_schema, customer_ids, infer_schema
+from .schema import ColumnKind, Schema, apply_schema, customer_ids, infer_schema, profile_values
 
 Progress = Callable[[float, str], None]
 
@@ -45,6 +49,10 @@ PROJECTION_POINTS = 3000
 #: PCA on the demo table) but takes 10-25 s on 2 cores, so PCA stays the default.
 PROJECTIONS = ("pca", "umap")
 SMALL_SEGMENT_SHARE = 0.03
+#: "auto" keeps HDBSCAN only with at least this many segments (tables of PREFER_MIN_ROWS rows or
+#: more) and none holding more than MAX_AUTO_SHARE of the customers.
+MIN_AUTO_SEGMENTS = 3
+MAX_AUTO_SHARE = 0.5
 UNSTABLE_JACCARD = 0.6
 
 
@@ -72,6 +80,11 @@ class CustomerSegmenter:
     compare : also fit every algorithm on a sample and report their metrics side by side.
     projection : the 2-D map of customers: "pca" (fast, the default) or "umap" (needs the
         umap-learn package; slower, but keeps segments apart on the map).
+    weights : ``{column: weight}``: 1 is a column's default say in the segments, 2 doubles it,
+        0 leaves the column out.
+    meanings : corrections of the inferred column meanings (see :mod:`segmenter.meanings`).
+    drop_implausible : leave out the rows holding implausible values (birth year before 1900,
+        placeholder incomes, ...; see :mod:`segmenter.implausible`) instead of only flagging them.
 
     Attributes
     ----------
@@ -84,7 +97,8 @@ class CustomerSegmenter:
                  exclude: list | None = None, types: dict | None = None,
                  id_column: str | None = None, fit_sample_size: int | None = None,
                  stability_runs: int = 3, compare: bool = True, stratify: str | None = None,
-                 projection: str = "pca"):
+                 projection: str = "pca", weights: dict | None = None, meanings: dict | None = None,
+                 drop_implausible: bool = False):
         self.algorithm = algorithm
         self.k = k
         self.k_range = k_range
@@ -100,30 +114,28 @@ class CustomerSegmenter:
         self.compare = compare
         self.stratify = stratify
         self.projection = projection
+        self.weights = weights
+        self.meanings = meanings
+        self.drop_implausible = drop_implausible
 
     # ------------------------------------------------------------------ checks
-    def _validate_params(self, n_rows: int) -> None:
-        if self.algorithm not in alg.ALGORITHMS:
-            raise ParameterError(f"Unknown algorithm '{self.algorithm}'; choose one of "
-                                 f"{', '.join(alg.ALGORITHMS)}.")
-        lo, hi = self.k_range
-        if not (2 <= lo <= hi):
-            raise ParameterError(f"k_range={self.k_range} must satisfy 2 <= low <= high.")
-        if self.k is not None and not (2 <= int(self.k) <= min(50, n_rows - 1)):
-            raise ParameterError(f"k={self.k}: the number of segments must be between 2 and "
-                                 f"{min(50, n_rows - 1)} for a table of {n_rows} rows.")
-        if self.min_cluster_size is not None and not (2 <= self.min_cluster_size <= n_rows // 2):
-            raise ParameterError(f"min_cluster_size={self.min_cluster_size} must be between 2 and "
-                                 f"half the rows ({n_rows // 2}).")
-        if self.min_samples is not None and self.min_samples < 1:
-            raise ParameterError(f"min_samples={self.min_samples} must be at least 1.")
-        if self.fit_sample_size is not None and self.fit_sample_size < 50:
-            raise ParameterError(f"fit_sample_size={self.fit_sample_size} must be at least 50.")
-        if self.projection not in PROJECTIONS:
-            raise ParameterError(f"Unknown map '{self.projection}'; choose one of {', '.join(PROJECTIONS)}.")
+    def get_params(self) -> dict:
+        """The parameters set in ``__init__`` (scikit-learn's convention)."""
+        return {name: getattr(self, name) for name in params.CONSTRAINTS}
+
+    def _validate_params(self, n_rows: int, columns: list) -> None:
+        """Every parameter against :data:`segmenter.params.CONSTRAINTS`, before any work."""
+        values = self.get_params()
+        values["k_range"] = tuple(self.k_range) if isinstance(self.k_range, (list, tuple)) else self.k_range
+        params.validate(values)
+        params.validate_for_rows(values, n_rows)
         if self.projection == "umap" and importlib.util.find_spec("umap") is None:
             raise ParameterError("The UMAP map needs the umap-learn package (pip install umap-learn); "
                                  "or use the PCA map, which needs nothing more.")
+        unknown = sorted(set(self.weights or {}) - {str(c) for c in columns})
+        if unknown:
+            raise ColumnError(f"weights name columns that are not in the table: {unknown}; the columns are "
+                              f"{', '.join(map(str, columns[:20]))}.")
 
     def _fit_rows(self, table: pd.DataFrame, size: int) -> np.ndarray:
         """The seeded (optionally stratified) sample of rows the algorithm is fitted on."""
@@ -147,20 +159,25 @@ class CustomerSegmenter:
 
     def _fit(self, table: pd.DataFrame, progress: Progress) -> "CustomerSegmenter":
         progress(0.0, "Checking the table")
-        schema = infer_schema(table, features=self.features, exclude=self.exclude,
-                              types=self.types, id_column=self.id_column)
-        n = len(table)
-        self._validate_params(n)
+        self._validate_params(len(table), list(table.columns))
+        zero = [c for c, w in (self.weights or {}).items() if w == 0]
+        schema = infer_schema(table, features=self.features, exclude=[*(self.exclude or []), *zero],
+                              types=self.types, id_column=self.id_column, meanings=self.meanings)
         features = apply_schema(table, schema)
+        findings, implausible = implausible_values(features, schema.meanings,
+                                                   {c: schema.kind_of(c) for c in schema.features})
+        dropped = 0
+        if self.drop_implausible and implausible.any():
+            dropped = int(implausible.sum())
+            table, features = table.loc[~implausible], features.loc[~implausible]
+            params.validate_for_rows(self.get_params(), len(table))
+        n = len(table)
         algorithm = "kmeans" if self.algorithm == "auto" else self.algorithm
         size = self.fit_sample_size or FIT_SAMPLE_SIZE["hdbscan" if self.algorithm == "auto" else algorithm]
         fit_rows = self._fit_rows(table, size)
 
         progress(0.05, "Preparing features")
-        numeric = schema.numeric + schema.boolean + schema.datetime
-        numeric = [c for c in schema.features if c in numeric]
-        categorical = [c for c in schema.features if c in schema.categorical]
-        pre = Preprocessor(tuple(numeric), tuple(categorical)).fit(features.iloc[fit_rows])
+        pre = self._preprocessor(schema).fit(features.iloc[fit_rows])
         X_fit = pre.transform(features.iloc[fit_rows])
 
         progress(0.15, "Finding segments")
@@ -183,16 +200,35 @@ class CustomerSegmenter:
         comparison = self._compare(X_fit, n, metrics["n_segments"]) if self.compare else []
 
         progress(0.75, "Profiling segments")
+        numeric, categorical = self._numeric_and_categorical(schema)
         prof = profile_segments(features, labels, numeric, categorical)
+        extra = profile_values(table, schema)
+        outcome = profile_segments(extra, labels, [], list(extra.columns)) if len(extra.columns) else None
         ids = customer_ids(table, schema)
         assignments = pd.DataFrame({"id": ids.astype(str).to_numpy(), "segment": labels,
                                     "probability": np.round(proba, 4)})
         if self.projection == "umap":
             progress(0.8, "Drawing the map of customers (UMAP)")
+        checks = {"implausible": [f.to_dict() for f in findings], "implausible_rows": int(implausible.sum()),
+                  "dropped_rows": dropped}
         self.report_ = self._build_report(schema, fit, metrics, prof, assignments, comparison,
-                                          X_fit, fit_rows, n, table)
+                                          X_fit, fit_rows, n, table, checks, outcome)
         progress(1.0, "Segmentation done")
         return self
+
+    @staticmethod
+    def _numeric_and_categorical(schema: Schema) -> tuple[list, list]:
+        numeric = set(schema.numeric + schema.boolean + schema.datetime)
+        return [c for c in schema.features if c in numeric], [c for c in schema.features if c in schema.categorical]
+
+    def _preprocessor(self, schema: Schema) -> Preprocessor:
+        """Columns by kind, yes/no columns weighted like categories, scales in words as ordered numbers."""
+        numeric, categorical = self._numeric_and_categorical(schema)
+        ordinal = {c: order for c in categorical
+                   if (order := ordinal_order(schema.column(c).levels)) is not None}
+        weights = {c: float(w) for c, w in (self.weights or {}).items() if w and c in schema.features}
+        return Preprocessor(tuple(numeric), tuple(categorical), binary=tuple(schema.boolean),
+                            ordinal=ordinal or None, weights=weights or None)
 
     def _fit_algorithm(self, X: np.ndarray, n_rows: int) -> alg.ClusterFit:
         if self.algorithm != "auto":
@@ -201,21 +237,32 @@ class CustomerSegmenter:
         hd = self._fit_one("hdbscan", X, n_rows)
         km_m = quality_metrics(X, km.labels, "kmeans", self.seed)
         hd_m = quality_metrics(X, hd.labels, "hdbscan", self.seed)
-        keep_hd = (hd_m["n_segments"] >= 2 and hd_m["noise_fraction"] <= 0.2
+        shares = np.bincount(hd.labels[hd.labels != alg.NOISE]) / len(hd.labels)
+        useful = hd_m["n_segments"] >= (MIN_AUTO_SEGMENTS if n_rows >= PREFER_MIN_ROWS else 2) \
+            and shares.max(initial=0) <= MAX_AUTO_SHARE
+        keep_hd = (useful and hd_m["noise_fraction"] <= 0.2
                    and (hd_m["silhouette"] or -1) >= (km_m["silhouette"] or -1))
         chosen = hd if keep_hd else km
-        reason = ("HDBSCAN found well-separated segments and left few customers unassigned"
-                  if keep_hd else "K-Means separated the customers better than HDBSCAN")
+        if keep_hd:
+            reason = "HDBSCAN found well-separated segments and left few customers unassigned"
+        elif not useful:
+            reason = (f"HDBSCAN found {hd_m['n_segments']} segment(s)" + (
+                f", one holding {shares.max(initial=0):.0%} of the customers" if shares.max(initial=0) > MAX_AUTO_SHARE
+                else "") + ", too coarse to act on, so K-Means was used")
+        else:
+            reason = "K-Means separated the customers better than HDBSCAN"
         candidates = {"kmeans": km_m, "hdbscan": hd_m}
         return alg.ClusterFit(**{**chosen.__dict__, "params": {
             **chosen.params, "auto_reason": reason, "auto_candidates": candidates}})
 
-    def _fit_one(self, algorithm: str, X: np.ndarray, n_rows: int) -> alg.ClusterFit:
+    def _fit_one(self, algorithm: str, X: np.ndarray, n_rows: int, curve: bool = True) -> alg.ClusterFit:
         if algorithm == "hdbscan":
             scale = len(X) / n_rows
             mcs = None if self.min_cluster_size is None else max(2, round(self.min_cluster_size * scale))
+            if mcs is None and self.min_samples is None and curve:
+                return alg.fit_hdbscan_useful(X, self.seed)
             return alg.fit_hdbscan(X, mcs, self.min_samples, self.seed)
-        return alg.FITTERS[algorithm](X, self.k, tuple(self.k_range), self.seed)
+        return alg.FITTERS[algorithm](X, self.k, tuple(self.k_range), self.seed, n_rows=n_rows, curve=curve)
 
     def _refitter(self, fit: alg.ClusterFit, n_rows: int):
         params = fit.params
@@ -223,7 +270,7 @@ class CustomerSegmenter:
         def refit(X: np.ndarray) -> alg.ClusterFit:
             if fit.algorithm == "hdbscan":
                 return alg.fit_hdbscan(X, params["min_cluster_size"], params["min_samples"], self.seed)
-            return alg.FITTERS[fit.algorithm](X, params["k"], tuple(self.k_range), self.seed + 1)
+            return alg.FITTERS[fit.algorithm](X, params["k"], tuple(self.k_range), self.seed + 1, curve=False)
         return refit
 
     @staticmethod
@@ -238,8 +285,8 @@ class CustomerSegmenter:
         out = []
         for name in ("kmeans", "hdbscan", "gmm", "agglomerative"):
             try:
-                fit = (self._fit_one(name, Xs, n_rows) if name == "hdbscan"
-                       else alg.FITTERS[name](Xs, k, tuple(self.k_range), self.seed))
+                fit = (self._fit_one(name, Xs, n_rows, curve=False) if name == "hdbscan"
+                       else alg.FITTERS[name](Xs, k, tuple(self.k_range), self.seed, curve=False))
             except (ValueError, MemoryError) as exc:  # one algorithm failing must not sink the run
                 out.append({"algorithm": name, "error": str(exc)})
                 continue
@@ -267,7 +314,8 @@ class CustomerSegmenter:
     # ------------------------------------------------------------- reporting
     def _build_report(self, schema: Schema, fit: alg.ClusterFit, metrics: dict, prof: dict,
                       assignments: pd.DataFrame, comparison: list, X_fit: np.ndarray,
-                      fit_rows: np.ndarray, n: int, table: pd.DataFrame) -> SegmentationReport:
+                      fit_rows: np.ndarray, n: int, table: pd.DataFrame, checks: dict,
+                      outcome: dict | None) -> SegmentationReport:
         jaccard = metrics.get("stability", {}).get("segment_jaccard", {})
         persistence = {i + 1: p for i, p in enumerate(fit.persistence)}
         segments = []
@@ -284,7 +332,8 @@ class CustomerSegmenter:
                 size=stats["size"], share=stats["share"], is_noise=is_noise,
                 numeric=stats["numeric"], categorical=stats["categorical"],
                 categorical_lift=stats["categorical_lift"], distinguishing=stats["distinguishing"],
-                stability=stab, persistence=persistence.get(seg_id), flags=flags))
+                stability=stab, persistence=persistence.get(seg_id), flags=flags,
+                profile=(outcome["segments"][seg_id]["categorical"] if outcome else {})))
         params = {"algorithm_requested": self.algorithm, "seed": self.seed,
                   "k_range": list(self.k_range), "fit_sample_size": int(len(fit_rows)),
                   "stratify": self.stratify,
@@ -296,13 +345,21 @@ class CustomerSegmenter:
                         for c in schema.columns],
             "reference_date": schema.reference_date,
             "log_transformed": list(self.preprocessor_.log_columns_),
+            "capped": {c: list(v) for c, v in self.preprocessor_.clip_.items()},
+            "cap_quantiles": list(CLIP_QUANTILES), "category_weight": self.preprocessor_.category_weight,
+            "weights": dict(self.preprocessor_.weights or {}), "ordinal": dict(self.preprocessor_.ordinal or {}),
+            **checks,
         }
+        overall = dict(prof["overall"])
+        if outcome:
+            overall["profile"] = outcome["overall"]["categorical"]
         return SegmentationReport(
             algorithm=fit.algorithm, params=params, n_rows=n, n_fit_rows=int(len(fit_rows)),
             id_column=schema.id_column, features=list(schema.features),
             feature_types={c: schema.kind_of(c) for c in schema.features},
             excluded_columns=schema.excluded, data_summary=summary, metrics=metrics,
-            segments=segments, overall=prof["overall"], assignments=assignments,
+            segments=segments, overall=overall, assignments=assignments,
+            meanings=meanings_to_dict(schema.meanings), profile_columns=list(schema.profile),
             k_curve=fit.k_curve, comparison=comparison,
             projection=self._projection(X_fit, fit.labels, assignments["id"].to_numpy()[fit_rows]),
             cluster_tree=fit.cluster_tree)
@@ -311,6 +368,10 @@ class CustomerSegmenter:
         """Up to PROJECTION_POINTS customers on a 2-D map (PCA, or UMAP when asked for)."""
         rows = alg._sample_rows(len(X), PROJECTION_POINTS, self.seed)
         extra: dict = {}
+        if X.shape[1] < 2:  # one usable column: a strip along it, spread vertically so points do not hide
+            xy = np.column_stack([X[rows, 0], np.random.default_rng(self.seed).uniform(-1, 1, len(rows))])
+            return {"method": "strip", "x": np.round(xy[:, 0], 4).tolist(), "y": np.round(xy[:, 1], 4).tolist(),
+                    "segment": labels[rows].tolist(), "id": [str(i) for i in ids[rows]]}
         if self.projection == "umap":
             import umap
 

@@ -18,7 +18,7 @@ import pandas as pd
 from .algorithms import NOISE
 from .errors import DataError, ParameterError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 NOISE_NAME = "Unassigned"
 MAX_NAME_LENGTH = 60
 
@@ -40,6 +40,7 @@ class Segment:
     stability: float | None = None  # mean best-match Jaccard over refits (1 = always reappears)
     persistence: float | None = None  # HDBSCAN cluster persistence
     flags: list = field(default_factory=list)  # caveats: "small", "unstable", "noise", ...
+    profile: dict = field(default_factory=dict)  # label/outcome column -> {level: share} (not features)
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +65,8 @@ class SegmentationReport:
     projection: dict = field(default_factory=dict)
     cluster_tree: list = field(default_factory=list)
     explanation: dict = field(default_factory=lambda: {"method": None, "surrogate_fidelity": None})
+    meanings: dict = field(default_factory=dict)  # column -> ColumnMeaning as a dict (segmenter.meanings)
+    profile_columns: list = field(default_factory=list)  # labels/outcomes shown per segment, never features
     schema_version: str = SCHEMA_VERSION
 
     # ----------------------------------------------------------------- lookups

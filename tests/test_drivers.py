@@ -209,7 +209,9 @@ def test_local_explanation_names_planted_drivers(run, demo):
             local = explain_customer(report, run["surrogate"], run["model"], customers, cid)
             assert local.segment_id == main and not local.is_noise
             top = [c["feature"] for c in local.contributions][:max(3, len(persona.drivers))]
-            share = np.mean([d.feature in top for d in persona.drivers])
+            # a planted value that is blank for this customer (2% of avg_order_value) cannot explain them
+            planted = [d for d in persona.drivers if customers[d.feature].iloc[row] == customers[d.feature].iloc[row]]
+            share = np.mean([d.feature in top for d in planted])
             assert share >= 2 / 3, (persona.name, cid, top)
             shares.append(share)
             for c in local.contributions:

@@ -176,7 +176,7 @@ def test_map_choice_errors_are_plain(monkeypatch):
     from segmenter.model import CustomerSegmenter
 
     table = make_demo_customers(300, seed=0).table
-    with pytest.raises(ParameterError, match="Unknown map 'tsne'"):
+    with pytest.raises(ParameterError, match="projection='tsne': expected one of 'pca', 'umap'"):
         CustomerSegmenter(projection="tsne", stability_runs=0, compare=False).fit(table)
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "umap" else real(name, *a))

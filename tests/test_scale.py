@@ -128,9 +128,13 @@ def test_stratify_errors_are_plain():
 
 
 def test_hdbscan_keeps_only_the_signal_components(big, hdbscan_sampled):
-    """Signal-free columns have PCA eigenvalues near 1; only the 4 planted directions are kept."""
-    assert hdbscan_sampled.fit_.params["reduced_dimensions"] == 4
+    """Signal-free columns have PCA eigenvalues near 1 or below; only the planted directions are kept.
+
+    The six personas span 3 directions with eigenvalues of about 1.9-2.4; the next one is 1.0
+    (yes/no columns such as app_user weigh a quarter of a numeric column, so they no longer lift a
+    fourth direction above the 1.1 cut)."""
+    assert hdbscan_sampled.fit_.params["reduced_dimensions"] == 3
     X = hdbscan_sampled.transform(big.table.iloc[:5000])
     pca = alg.reduce_dimensions(X)
     assert (pca.explained_variance_ > alg.KAISER_EIGENVALUE).all()
-    assert pca.n_components_ == 4
+    assert pca.n_components_ == 3

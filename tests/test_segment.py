@@ -75,7 +75,10 @@ def test_fixed_k_is_respected(demo):
     report = CustomerSegmenter(algorithm="kmeans", k=4, stability_runs=0, compare=False).fit(demo.table).report_
     assert report.params["k"] == 4
     assert len(report.real_segments) == 4
-    assert report.k_curve == []
+    assert report.params["k_choice"]["basis"] == "fixed"
+    # the curve is still drawn for a given k, so the user sees how 4 compares with the rest
+    assert [p["k"] for p in report.k_curve] == list(range(2, 13))
+    assert all(p["silhouette"] is not None and p["stability"] is not None for p in report.k_curve)
 
 
 def test_segments_are_numbered_by_size(kmeans_model):
@@ -138,7 +141,7 @@ def test_stability_detects_structureless_data():
 
 
 def test_bad_parameters_are_refused(demo):
-    with pytest.raises(ParameterError, match="Unknown algorithm"):
+    with pytest.raises(ParameterError, match="algorithm='dbscan': expected one of 'auto'"):
         CustomerSegmenter(algorithm="dbscan").fit(demo.table.iloc[:200])
     with pytest.raises(ParameterError, match="number of segments"):
         CustomerSegmenter(k=1).fit(demo.table.iloc[:200])
@@ -159,12 +162,19 @@ def test_preprocessing_maps_every_column_back(kmeans_model, demo):
     assert np.isfinite(X).all()
 
 
-def test_categorical_weight_matches_one_numeric_column():
+def test_categorical_weight_is_a_set_share_of_one_numeric_column():
+    """A categorical (any number of levels) and a yes/no column each carry CATEGORY_WEIGHT**2 of
+    the variance of one numeric column, so neither can outweigh a behaviour column."""
+    from segmenter.preprocess import CATEGORY_WEIGHT
+
     rng = np.random.default_rng(1)
-    frame = pd.DataFrame({"x": rng.normal(size=2000),
-                          "c": rng.choice(list("abcde"), 2000)})
-    pre = Preprocessor(("x",), ("c",)).fit(frame)
+    frame = pd.DataFrame({"x": rng.normal(size=2000), "c": rng.choice(list("abcde"), 2000),
+                          "flag": (rng.random(2000) < 0.3).astype(float)})
+    pre = Preprocessor(("x", "flag"), ("c",), binary=("flag",)).fit(frame)
     X = pre.transform(frame)
-    numeric_var = X[:, 0].var()
-    categorical_var = X[:, 1:].var(axis=0).sum()
-    assert categorical_var == pytest.approx(numeric_var, rel=0.02)
+    numeric_var, flag_var = X[:, 0].var(), X[:, 1].var()
+    categorical_var = X[:, 2:].var(axis=0).sum()
+    assert categorical_var == pytest.approx(CATEGORY_WEIGHT ** 2 * numeric_var, rel=0.02)
+    assert flag_var == pytest.approx(CATEGORY_WEIGHT ** 2 * numeric_var, rel=0.02)
+    doubled = Preprocessor(("x", "flag"), ("c",), binary=("flag",), weights={"c": 2.0}).fit(frame).transform(frame)
+    assert doubled[:, 2:].var(axis=0).sum() == pytest.approx(4 * categorical_var, rel=0.02)
