@@ -223,12 +223,13 @@ def trait_row(report, segment, feature: str, level: str | None = None,
     Reads only the report's statistics. Returns None when the report holds no numbers
     for the feature in this segment.
     """
-    kind = report.feature_types.get(feature, "numeric")
+    kind = report.feature_types.get(feature) or ("profile" if feature in (report.profile_columns or []) else "numeric")
     label = feature_label(feature, kind)
-    if kind == "categorical":
-        shares = segment.categorical.get(feature) or {}
-        overall = (report.overall.get("categorical") or {}).get(feature) or {}
-        lifts = segment.categorical_lift.get(feature) or {}
+    if kind in ("categorical", "profile"):
+        shares = (segment.categorical if kind == "categorical" else segment.profile).get(feature) or {}
+        overall = (report.overall.get(kind if kind == "categorical" else "profile") or {}).get(feature) or {}
+        lifts = segment.categorical_lift.get(feature) or {} if kind == "categorical" else {
+            lv: shares[lv] / overall[lv] for lv in shares if overall.get(lv)}
         if level is None or level not in shares:
             candidates = [lv for lv in shares if shares[lv] >= 0.05 and lv in lifts] or list(lifts)
             if not candidates:

@@ -406,7 +406,8 @@ def _tags(tokens: list[str], role: str, subject: str) -> tuple:
         tags.append("spend")
     if role == "money" and subject:
         tags.append("product")
-    if role in ("count", "frequency") and words & {"purchases", "purchase", "orders", "transactions", "trips"}:
+    if role in ("count", "frequency") and words & {"purchases", "purchase", "orders", "transactions", "trips"} \
+            and not words & {"cash", "advance"}:
         tags.append("buying")
     if "visits" in words:
         tags.append("visits")
@@ -416,6 +417,12 @@ def _tags(tokens: list[str], role: str, subject: str) -> tuple:
         tags.append("loyalty")
     if words & {"returns", "returned", "refund", "refunds", "return"}:
         tags.append("returns")
+    if role == "money" and (words & {"basket", "aov"} or _has(tokens, "order", "value")):
+        tags.append("basket")
+    if words & {"instalments", "instalment"}:
+        tags.append("instalment")
+    if role == "share" and {"full", "payment"} <= words:
+        tags.append("full_payment")
     per = _per(tokens)
     if per:
         tags.append(f"per:{per}")

@@ -41,6 +41,8 @@ class Segment:
     persistence: float | None = None  # HDBSCAN cluster persistence
     flags: list = field(default_factory=list)  # caveats: "small", "unstable", "noise", ...
     profile: dict = field(default_factory=dict)  # label/outcome column -> {level: share} (not features)
+    name_traits: list = field(default_factory=list)  # [{feature, direction, word, effect, level?}] behind the name
+    aliases: list = field(default_factory=list)  # earlier names, oldest first (a rename keeps them findable)
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,7 +108,10 @@ class SegmentationReport:
         taken = {s.name.lower() for s in self.segments if s.id != segment_id}
         if clean.lower() in taken:
             raise ParameterError(f"Another segment is already called '{clean}'; pick a different name.")
-        return self.with_names({segment_id: clean})
+        if clean == target.name:
+            return self
+        aliases = [a for a in [*target.aliases, target.name] if a.lower() != clean.lower()]
+        return self.with_names({segment_id: clean}).with_segment_updates({segment_id: {"aliases": aliases}})
 
     def with_names(self, names: dict) -> "SegmentationReport":
         segments = [dataclasses.replace(s, name=names.get(s.id, s.name)) for s in self.segments]
