@@ -27,7 +27,7 @@ RUN pip install -r requirements.txt
 COPY segmenter/ segmenter/
 COPY explainers/ explainers/
 COPY templates/ templates/
-COPY app.py cli.py ./
+COPY app.py app_session.py cli.py ./
 
 USER app
 EXPOSE 7860

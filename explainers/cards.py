@@ -290,7 +290,7 @@ def build_overview(report) -> OverviewContext:
 
 # ----------------------------------------------------------------- rendering
 class _MarkdownSafe(str):
-    """Markdown we rendered ourselves: not escaped again when placed in a page."""
+    """Markdown we rendered ourselves: not escaped again when placed in a larger document."""
 
 
 def _md_finalize(value: object) -> str:
@@ -341,7 +341,7 @@ def render_markdown(report) -> str:
 
 
 def render_html(report) -> str:
-    """Overview and every persona card as one self-contained HTML page (opens offline)."""
+    """Overview and every persona card as one self-contained HTML document (opens offline)."""
     env = environment()
     card = env.get_template("card.html.j2")
     cards = tuple(Markup(card.render(_context(build_card(report, i)))) for i in _ids(report))
@@ -352,7 +352,7 @@ def render_html(report) -> str:
 def write_cards(report, out_dir: str | Path) -> list[Path]:
     """Write ``personas.html`` and ``personas.md`` into ``out_dir``; return their paths.
 
-    No PDF: no well-kept HTML-to-PDF library is installed (print the HTML page instead).
+    No PDF: no well-kept HTML-to-PDF library is installed (print the HTML file instead).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ def segment_colour(segment) -> str:
 
 
 def _wrap(text: str, width: int = 44) -> str:
-    """Plotly never wraps text: break long (already escaped) lines for narrow screens."""
+    """Plotly never wraps text: break long (already escaped) lines for narrow displays."""
     return "<br>".join(textwrap.wrap(text, width, break_long_words=False)) or text
 
 

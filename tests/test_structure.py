@@ -23,3 +23,21 @@ def test_bench_imports_the_library_only():
     for path in sorted((ROOT / "bench").glob("*.py")):
         assert not imports_of(path) & {"tests", "conftest", "app_server", "test_chat_questions"}, path.name
         assert not re.search(r"sys\.path\.\w+\([^)]*tests", path.read_text(encoding="utf-8")), path.name
+
+
+SCREEN_WORDS = re.compile(r"\b(tabs?|buttons?|pages?|click\w*|screens?)\b", re.I)
+#: Lines where the word is the tab *character* (a CSV delimiter), not a screen.
+TAB_CHARACTER = {("segmenter/load.py", '"\\t": "tab"'), ("segmenter/load.py", "Pick , ; | or tab"),
+                 ("segmenter/export.py", "@, tab or")}
+
+
+def test_the_library_holds_no_screen_words():
+    """Words that name the app's screens belong to app.py / app_session.py, not the library."""
+    found = []
+    for package in ("segmenter", "explainers"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = path.relative_to(ROOT).as_posix()
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if SCREEN_WORDS.search(line) and not any(f == name and bit in line for f, bit in TAB_CHARACTER):
+                    found.append(f"{name}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)

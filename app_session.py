@@ -1,9 +1,11 @@
-"""Plain helpers behind the Gradio app (``app.py``): no Gradio here, only library calls.
+"""The app's glue beside ``app.py``: sessions, temp folders and the words on its screens.
+
+Plain helpers, no Gradio: ``app.py`` wires them to the page, the library does the work.
 
 Everything a visitor works on lives in one :class:`AppSession` (a frozen value kept in the
 visitor's own ``gr.State``); every helper takes a session and returns a new one, so two
 visitors never share anything. Text that ends up in Markdown is escaped with
-:func:`~explainers.format.md_escape`; HTML comes only from the library's autoescaped templates.
+:func:`explainers.format.md_escape`; HTML comes only from the library's autoescaped templates.
 """
 from __future__ import annotations
 
@@ -18,19 +20,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from explainers.analysis import Analysis, analyse, assign_table, write_run
+from explainers.cards import build_overview, render_card_html
+from explainers.drivers import explain_customer
+from explainers.format import fmt_count, fmt_number, fmt_pct, fmt_score, md_escape
+from explainers.local_text import local_explanation_text
+from explainers.plots import k_curve_figure, tree_figure
 from segmenter.demo import make_demo_customers
 from segmenter.errors import ColumnError, ParameterError, TooLargeError
 from segmenter.export import safe_for_spreadsheet
 from segmenter.load import LoadLimits, load_table
 from segmenter.report import SegmentationReport
 from segmenter.schema import ColumnKind, Schema, apply_schema, infer_schema
-
-from .analysis import Analysis, analyse, assign_table, write_run
-from .cards import build_overview, render_card_html
-from .drivers import explain_customer
-from .format import fmt_count, fmt_number, fmt_pct, fmt_score, md_escape
-from .local_text import local_explanation_text
-from .plots import k_curve_figure, tree_figure
 
 Progress = Callable[[float, str], None]
 
