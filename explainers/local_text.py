@@ -12,9 +12,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from segmenter.constants import LOW_FIDELITY
 from segmenter.report import SegmentationReport
 
-from .drivers import LOW_FIDELITY, LocalExplanation
+from .drivers import LocalExplanation
 from .format import feature_label, has_phrase, md_escape, unit_of
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"

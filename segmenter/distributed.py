@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from .constants import ID_COLUMN, MISSING_LEVEL, PROBABILITY_COLUMN, SEGMENT_COLUMN, SEGMENT_NAME_COLUMN
 from .errors import DataError, FileFormatError, MissingDependencyError, ParameterError
 from .schema import apply_schema, customer_ids
 
@@ -40,8 +41,8 @@ Progress = Callable[[float, str], None]
 
 STATISTICS_FILE = "_segment_statistics.json"  # "_" prefix: Parquet readers skip it
 PART_NAME = "part.{:05d}.parquet"
-SEGMENT, ID, NAME, PROBA = "__segment__", "__id__", "__segment_name__", "__probability__"
-MISSING = "(missing)"  # categorical level of missing values, as in segmenter.profile
+SEGMENT, ID, NAME, PROBA = SEGMENT_COLUMN, ID_COLUMN, SEGMENT_NAME_COLUMN, PROBABILITY_COLUMN
+MISSING = MISSING_LEVEL  # as in segmenter.profile
 SKETCH_POINTS = 1001  # quantiles kept per segment, column and partition (every 0.1%)
 LEVELS = np.linspace(0.0, 1.0, SKETCH_POINTS)
 SPLIT_EVERY = 8  # partition sketches merged per task

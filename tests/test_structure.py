@@ -41,3 +41,19 @@ def test_the_library_holds_no_screen_words():
                 if SCREEN_WORDS.search(line) and not any(f == name and bit in line for f, bit in TAB_CHARACTER):
                     found.append(f"{name}:{number}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_modules_that_keep_their_own_copy_agree_with_segmenter_constants():
+    """algorithms.py, model.py and profile.py still type these values (see the constants docstring);
+    until they import them, this holds them equal."""
+    import numpy as np
+    import pandas as pd
+
+    from segmenter import algorithms, constants, model
+    from segmenter.profile import profile_segments
+
+    assert algorithms.NOISE == constants.NOISE
+    assert model.UNSTABLE_JACCARD == constants.UNSTABLE_STABILITY
+    features = pd.DataFrame({"plan": ["a", None, "b", "a"], "x": [1.0, 2.0, 3.0, 4.0]})
+    profile = profile_segments(features, np.array([1, 1, 2, 2]), ["x"], ["plan"])
+    assert constants.MISSING_LEVEL in profile["overall"]["categorical"]["plan"]
