@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from segmenter.constants import (FLAG_DRIVER_DISAGREEMENT, FLAG_SMALL, FLAG_UNSTABLE, LOW_FIDELITY,
@@ -20,9 +19,9 @@ from segmenter.constants import (FLAG_DRIVER_DISAGREEMENT, FLAG_SMALL, FLAG_UNST
 
 from .actions import suggest_actions
 from .format import (TraitRow, feature_label, fmt_count, fmt_pct, fmt_score, is_demographic,
-                     md_escape, trait_row)
+                     trait_row)
+from .templating import MarkdownSafe, environment
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 MAX_TRAITS, MIN_TRAITS = 5, 3
 #: Distinguishing features fill the card up to MIN_TRAITS from this |effect size| ...
 FILL_EFFECT = 0.2
@@ -282,26 +281,6 @@ def build_overview(report) -> OverviewContext:
 
 
 # ----------------------------------------------------------------- rendering
-class _MarkdownSafe(str):
-    """Markdown we rendered ourselves: not escaped again when placed in a larger document."""
-
-
-def _md_finalize(value: object) -> str:
-    return value if isinstance(value, _MarkdownSafe) else md_escape(value)
-
-
-def _is_html(name: str | None) -> bool:
-    return bool(name) and name.endswith(".html.j2")
-
-
-def environment(markdown: bool = False) -> Environment:
-    """The Jinja environment: StrictUndefined; HTML autoescaped; Markdown values escaped."""
-    options = {"finalize": _md_finalize} if markdown else {}
-    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=_is_html,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=True, **options)
-
-
 def _context(ctx) -> dict:
     return {f.name: getattr(ctx, f.name) for f in fields(ctx)}
 
@@ -328,7 +307,7 @@ def render_markdown(report) -> str:
     """Overview and every persona card as one Markdown document."""
     env = environment(markdown=True)
     card = env.get_template("card.md.j2")
-    cards = tuple(_MarkdownSafe(card.render(_context(build_card(report, i)))) for i in _ids(report))
+    cards = tuple(MarkdownSafe(card.render(_context(build_card(report, i)))) for i in _ids(report))
     return env.get_template("personas.md.j2").render(
         _context(PageContext(build_overview(report), cards)))
 

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from segmenter.constants import LOW_FIDELITY
 from segmenter.report import SegmentationReport
 
 from .drivers import LocalExplanation
-from .format import feature_label, has_phrase, md_escape, unit_of
+from .format import feature_label, has_phrase, unit_of
+from .templating import environment
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE = "local_explanation.md.j2"
 _RATE_PHRASES = ("per_year", "per_annum", "per_month", "per_week")
 
@@ -96,23 +93,11 @@ def build_context(report: SegmentationReport, local: LocalExplanation) -> LocalT
         fidelity=fmt_number(local.fidelity), fidelity_threshold=fmt_number(LOW_FIDELITY))
 
 
-def _md_finalize(value: object) -> object:
-    return md_escape(value) if isinstance(value, str) else value
-
-
-def _environment() -> Environment:
-    # Every value is Markdown-escaped on output, so an id or level such as "<img onerror=..>"
-    # or "[x](javascript:..)" stays inert text wherever the Markdown is shown.
-    return Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=False,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=True, finalize=_md_finalize)
-
-
 def local_explanation_text(report: SegmentationReport, local: LocalExplanation) -> str:
     """Plain-language Markdown saying why one customer is in their segment."""
     context = build_context(report, local)
     fields = {**asdict(context), "rows": list(context.rows)}
-    text = _environment().get_template(TEMPLATE).render(**fields)
+    text = environment(markdown=True).get_template(TEMPLATE).render(**fields)
     lines = [line.rstrip() for line in text.splitlines()]
     out: list[str] = []
     for line in lines:  # at most one blank line in a row

@@ -57,3 +57,16 @@ def test_modules_that_keep_their_own_copy_agree_with_segmenter_constants():
     features = pd.DataFrame({"plan": ["a", None, "b", "a"], "x": [1.0, 2.0, 3.0, 4.0]})
     profile = profile_segments(features, np.array([1, 1, 2, 2]), ["x"], ["plan"])
     assert constants.MISSING_LEVEL in profile["overall"]["categorical"]["plan"]
+
+
+def test_one_jinja_environment_factory():
+    """Cards, plots and local explanations share explainers.templating.environment (the chat's
+    own environment is left to the chat restructure)."""
+    builders = [p.relative_to(ROOT).as_posix() for p in [*(ROOT / "explainers").glob("*.py"),
+                                                        *(ROOT / "segmenter").glob("*.py"), ROOT / "app_session.py"]
+                if "Environment(" in p.read_text(encoding="utf-8")]
+    assert builders == ["explainers/templating.py"], builders
+    from explainers.templating import environment
+
+    assert environment(markdown=True) is environment(markdown=True)
+    assert environment().autoescape("card.html.j2") and not environment().autoescape("card.md.j2")
