@@ -70,3 +70,16 @@ def test_one_jinja_environment_factory():
 
     assert environment(markdown=True) is environment(markdown=True)
     assert environment().autoescape("card.html.j2") and not environment().autoescape("card.md.j2")
+
+
+def test_one_number_formatter_and_one_markdown_escaper():
+    """Numbers are formatted and Markdown escaped in explainers/format.py only (the chat's own
+    fmt_pct / fmt_value / md_text are left to the chat restructure)."""
+    pattern = re.compile(r"^def (fmt_\w+|md_\w+|_md_escape\w*)\(", re.M)
+    owners = {}
+    for path in [*(ROOT / "explainers").glob("*.py"), *(ROOT / "segmenter").glob("*.py"),
+                 ROOT / "app.py", ROOT / "app_session.py", ROOT / "cli.py"]:
+        for name in pattern.findall(path.read_text(encoding="utf-8")):
+            owners.setdefault(name, []).append(path.relative_to(ROOT).as_posix())
+    assert all(files == ["explainers/format.py"] for files in owners.values()), owners
+    assert "md_escape" in owners and "fmt_number" in owners
