@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 import re
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -83,3 +85,101 @@ def test_one_number_formatter_and_one_markdown_escaper():
             owners.setdefault(name, []).append(path.relative_to(ROOT).as_posix())
     assert all(files == ["explainers/format.py"] for files in owners.values()), owners
     assert "md_escape" in owners and "fmt_number" in owners
+
+
+# ----------------------------------------------------------------- import cycles
+PACKAGES = ("segmenter", "explainers")
+
+
+def module_name(path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def library_modules() -> dict[str, object]:
+    return {module_name(p): p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))}
+
+
+def resolve(importer: str, is_package: bool, node, modules) -> set[str]:
+    """The library modules an import statement loads (absolute or relative, module or names)."""
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names if a.name in modules}
+    base = importer.split(".") if is_package else importer.split(".")[:-1]
+    if node.level:
+        base = base[:len(base) - node.level + 1]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    out = {target} if target in modules else set()
+    for alias in node.names:  # "from . import algorithms" loads a module, not a name
+        if f"{target}.{alias.name}" in modules:
+            out.add(f"{target}.{alias.name}")
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Every import inside the library, also those inside functions (a lazy import that closes a
+    loop is still two modules that need each other)."""
+    modules = library_modules()
+    graph = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        is_package = path.name == "__init__.py"
+        edges = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                edges |= resolve(name, is_package, node, modules)
+        graph[name] = edges - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan), each sorted."""
+    index, low, stack, on_stack, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(node):
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(out)
+
+
+def test_the_graph_sees_relative_and_lazy_imports():
+    graph = import_graph()
+    assert "segmenter.algorithms" in graph["segmenter.model"]  # from . import algorithms as alg
+    assert "explainers.local_text" in graph["explainers.analysis"]  # imported inside a function
+    assert "explainers.format" in graph["explainers.chat.numbers"]  # from ..format import
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_import_cycles_in_the_library_outside_the_chat():
+    graph = {m: {e for e in edges if not e.startswith("explainers.chat")}
+             for m, edges in import_graph().items() if not m.startswith("explainers.chat")}
+    assert not cycles(graph), cycles(graph)
+
+
+@pytest.mark.xfail(reason="chat cycles are fixed in the chat restructure", strict=False)
+def test_no_import_cycles_in_the_whole_library_chat_included():
+    found = cycles(import_graph())
+    assert not found, found
