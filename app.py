@@ -13,8 +13,9 @@ import logging
 
 import gradio as gr
 
-from explainers import app_support as sup
+import app_session as sup
 from explainers import plots
+from explainers.format import md_escape
 from segmenter.errors import SegmenterError
 
 log = logging.getLogger("segment_explainer.app")
@@ -71,7 +72,7 @@ def data_view(session: sup.AppSession):
     cols = [str(c) for c in session.table.columns]
     ch, schema = session.choices, session.schema
     id_value = schema.id_column or sup.NO_ID
-    types = ", ".join(f"{sup.md_escape(c)} → {k}" for c, k in ch.types.items()) or "none"
+    types = ", ".join(f"{md_escape(c)} → {k}" for c, k in ch.types.items()) or "none"
     return (session, sup.data_summary(session), sup.preview(session.table), sup.schema_rows(schema),
             gr.Dropdown(choices=[sup.NO_ID, *cols], value=id_value),
             gr.Dropdown(choices=cols, value=list(ch.exclude)),

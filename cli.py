@@ -1,15 +1,55 @@
-"""Command-line front end over the library: run, assign, explain, ask.
+"""Command-line front end over the library: demo, run, assign, explain, ask.
 
 Exit code 0 on success; on bad input exit code 2 with one ``error: ...`` line on stderr.
+Only the standard library and ``segmenter.errors``/``segmenter.paths`` are imported up
+front: paths are checked before the library (pandas, scikit-learn, SHAP) is loaded, so
+``--help`` and a wrong path answer at once. Answers print as plain text, not Markdown.
 """
 from __future__ import annotations
 
 import argparse
+import html
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from segmenter.errors import SegmenterError
+from segmenter.errors import ParameterError, SegmenterError
+from segmenter.paths import require_file, require_run_dir
+
+#: Rows of the tables ``cli.py demo`` writes: the demo table (default), new customers, the Parquet dataset.
+DEMO_ROWS, NEW_ROWS, PARQUET_ROWS, PARQUET_PARTS = 5000, 500, 4000, 4
+#: Seeds and first customer numbers of the extra demo files (another seed, ids of their own).
+NEW_SEED, NEW_FIRST_ID, PARQUET_SEED, PARQUET_FIRST_ID = 1, 200000, 2, 300000
+TABLE_SUFFIXES = (".csv", ".parquet")
+_MD_ESCAPED = re.compile(r"\\([\\`*_\[\](){}#!|~+\-.>])")
+_MD_STYLES = (
+    (re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),      # links and images: their text
+    (re.compile(r"\*\*(.+?)\*\*|__(.+?)__"), r"\1\2"),          # bold
+    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),  # italics
+    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),
+    (re.compile(r"`([^`\n]*)`"), r"\1"),                         # code
+    (re.compile(r"^#{1,6}[ \t]+", re.M), ""),                     # headings
+)
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown (as the library words answers) for a terminal: no ``**``, no escapes.
+
+    Backslash-escaped characters are table text and are kept as they are; HTML entities
+    from :func:`explainers.format.md_escape` are turned back into their characters.
+    """
+    kept: list[str] = []
+
+    def hold(match: re.Match) -> str:
+        kept.append(match.group(1))
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = _MD_ESCAPED.sub(hold, markdown)
+    for pattern, replacement in _MD_STYLES:
+        text = pattern.sub(replacement, text)
+    text = re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], text)
+    return html.unescape(text)
 
 
 @contextmanager
@@ -21,7 +61,7 @@ def progress_bar(enabled: bool = True):
                bar_format="{l_bar}{bar}| {elapsed}")
 
     def update(fraction: float, message: str) -> None:
-        bar.set_description_str(message[:40])
+        bar.set_description_str(message)
         bar.n = int(round(100 * min(max(fraction, 0.0), 1.0)))
         bar.refresh()
 
@@ -47,7 +87,52 @@ def _types(values: list[str] | None) -> dict | None:
     return out
 
 
+def _table_path(value: str, option: str) -> Path:
+    path = Path(value)
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise ParameterError(f"{option} '{value}' should end in .csv or .parquet.")
+    return path
+
+
+def _write_table(table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".parquet":
+        table.to_parquet(path, index=False)
+    else:
+        table.to_csv(path, index=False)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    out = _table_path(args.out, "--out")
+    new = _table_path(args.new_customers, "--new-customers") if args.new_customers else None
+    if args.rows < 1:
+        raise ParameterError(f"--rows must be 1 or more; got {args.rows}.")
+    from segmenter.demo import make_demo_customers
+
+    _write_table(make_demo_customers(args.rows, seed=args.seed).table, out)
+    written = [str(out)]
+    if new is not None:
+        table = make_demo_customers(NEW_ROWS, seed=args.seed + NEW_SEED, first_id=NEW_FIRST_ID).table
+        _write_table(table, new)
+        written.append(str(new))
+    if args.parquet_dir:
+        import numpy as np
+
+        folder = Path(args.parquet_dir)
+        if folder.exists() and not folder.is_dir():
+            raise ParameterError(f"--parquet-dir '{folder}' is a file; give a folder.")
+        folder.mkdir(parents=True, exist_ok=True)
+        table = make_demo_customers(PARQUET_ROWS, seed=args.seed + PARQUET_SEED, first_id=PARQUET_FIRST_ID).table
+        for i, rows in enumerate(np.array_split(np.arange(len(table)), PARQUET_PARTS)):
+            table.iloc[rows].to_parquet(folder / f"customers-{i}.parquet", index=False)
+        written.append(f"{folder}/ ({PARQUET_PARTS} Parquet files)")
+    print(f"wrote {', '.join(written)}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.input != "demo":
+        require_file(args.input)
     from explainers.analysis import analyse, write_run
     from segmenter.demo import make_demo_customers
     from segmenter.load import load_table
@@ -67,6 +152,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
+    require_run_dir(args.dir)
+    if args.engine == "pandas":
+        require_file(args.input)
     from explainers.analysis import assign_file
 
     with progress_bar(not args.quiet) as progress:
@@ -77,23 +165,36 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    require_run_dir(args.dir)
     from explainers.analysis import explain_customer_in_dir
 
-    print(explain_customer_in_dir(Path(args.dir), args.customer_id))
+    print(plain_text(explain_customer_in_dir(Path(args.dir), args.customer_id)).rstrip())
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    require_run_dir(args.dir)
     from explainers.chat import ChatEngine
 
     engine = ChatEngine.from_dir(Path(args.dir))
-    print(engine.ask(args.question).text)
+    print(plain_text(engine.ask(args.question).text).rstrip())
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Segment customers and explain the segments.")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="write the built-in demo table (and sample files to try the commands)")
+    demo.add_argument("--out", required=True, help="the demo table: a .csv or .parquet file")
+    demo.add_argument("--rows", type=int, default=DEMO_ROWS, help=f"customers in the table (default {DEMO_ROWS:,})")
+    demo.add_argument("--seed", type=int, default=0, help="same seed, same table")
+    demo.add_argument("--new-customers", metavar="FILE",
+                      help=f"also write {NEW_ROWS} new customers (another seed) to assign: .csv or .parquet")
+    demo.add_argument("--parquet-dir", metavar="DIR",
+                      help=f"also write {PARQUET_ROWS:,} new customers as a folder of {PARQUET_PARTS} Parquet "
+                           "files (for assign --engine dask)")
+    demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="segment a table (or the word 'demo') and write the results to --out")
     run.add_argument("input", help="CSV/Parquet/Excel file, or 'demo'")

@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from app_server import running_app  # noqa: E402
+from bench.app_server import running_app  # noqa: E402
 from bench.publish import publish  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("SEGMENT_CHROMIUM", "/usr/bin/chromium")  # as in tests/browser_setup.py
 FLOW = ("load_demo", "segment", "views", "cards", "chat", "predict_form", "predict")
 
 

@@ -14,11 +14,11 @@ from typing import Callable
 
 import pandas as pd
 
-from segmenter.errors import ModelFileError
 from segmenter.export import (customers_frame, safe_for_spreadsheet, write_assignments_csv)
 from segmenter.model import CustomerSegmenter
 from segmenter.persist import load_model, save_model
 from segmenter.report import SegmentationReport
+from segmenter.paths import REPORT_FILE, require_run_dir
 from segmenter.schema import apply_schema
 
 from .drivers import Surrogate, explain_customer, explain_segments
@@ -26,7 +26,6 @@ from .naming import name_segments
 
 Progress = Callable[[float, str], None]
 
-REPORT_FILE = "report.json"
 MODEL_FILE = "model.skops"
 ASSIGNMENTS_FILE = "assignments.csv"
 CUSTOMERS_FILE = "customers.parquet"
@@ -108,9 +107,7 @@ def write_run(analysis: Analysis, out_dir: Path, progress: Progress | None = Non
 
 def load_run(run_dir: Path) -> Analysis:
     """Read back a folder written by :func:`write_run`."""
-    run_dir = Path(run_dir)
-    if not (run_dir / REPORT_FILE).is_file():
-        raise ModelFileError(f"'{run_dir}' has no {REPORT_FILE}: run `cli.py run ... --out {run_dir}` first.")
+    run_dir = require_run_dir(run_dir)
     report = SegmentationReport.from_json(run_dir / REPORT_FILE)
     segmenter, extras = load_model(run_dir / MODEL_FILE)
     customers = pd.read_parquet(run_dir / CUSTOMERS_FILE)
@@ -140,8 +137,9 @@ def assign_file(run_dir: Path, source: str, out: Path, engine: str = "pandas",
     """Assign the customers in ``source`` with a saved run and write a CSV (or Parquet folder)."""
     from segmenter.load import load_table
 
-    report = SegmentationReport.from_json(Path(run_dir) / REPORT_FILE)
-    segmenter, _ = load_model(Path(run_dir) / MODEL_FILE)
+    run_dir = require_run_dir(run_dir)
+    report = SegmentationReport.from_json(run_dir / REPORT_FILE)
+    segmenter, _ = load_model(run_dir / MODEL_FILE)
     if engine == "dask":
         from segmenter.distributed import assign_parquet_dataset
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
+
+from segmenter.constants import (FLAG_DRIVER_DISAGREEMENT, FLAG_SMALL, FLAG_UNSTABLE, LOW_FIDELITY,
+                                 SILHOUETTE_BANDS, STABILITY_BANDS, UNSTABLE_STABILITY, band)
 
 from .actions import suggest_actions
 from .format import (TraitRow, feature_label, fmt_count, fmt_pct, fmt_score, is_demographic,
-                     md_escape, trait_row)
+                     trait_row)
+from .templating import MarkdownSafe, environment
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 MAX_TRAITS, MIN_TRAITS = 5, 3
 #: Distinguishing features fill the card up to MIN_TRAITS from this |effect size| ...
 FILL_EFFECT = 0.2
@@ -29,10 +31,6 @@ LARGE_EFFECT = 0.8
 TRAIT_MIN_IMPORTANCE = 0.05
 MAX_DRIVER_BARS = 8
 MAX_MIX_COLUMNS, MAX_MIX_LEVELS = 3, 4
-LOW_FIDELITY = 0.8  # surrogate macro-F1 under which the explanation may not reflect the segments
-UNSTABLE = 0.6  # segment Jaccard stability under which a segment is flagged unstable
-SILHOUETTE_BANDS = ((0.5, "strong"), (0.25, "reasonable"), (0.0, "weak"))
-STABILITY_BANDS = ((0.8, "high"), (0.6, "moderate"), (-1.0, "low"))
 HTML_FILE, MD_FILE = "personas.html", "personas.md"
 
 
@@ -227,13 +225,13 @@ def _caveats(report, segment) -> tuple[CaveatRow, ...]:
     out = []
     if segment.is_noise:
         out.append(CaveatRow("noise", fmt_pct(segment.share), ""))
-    if "small" in segment.flags:
+    if FLAG_SMALL in segment.flags:
         out.append(CaveatRow("small", fmt_count(segment.size), fmt_pct(segment.share)))
-    if "unstable" in segment.flags or (segment.stability is not None and segment.stability < UNSTABLE):
+    if FLAG_UNSTABLE in segment.flags or (segment.stability is not None and segment.stability < UNSTABLE_STABILITY):
         out.append(CaveatRow("unstable", fmt_score(segment.stability), ""))
     if _fidelity_low(report):
         out.append(CaveatRow("low_fidelity", fmt_pct(_fidelity(report)), ""))
-    if "driver_disagreement" in segment.flags:
+    if FLAG_DRIVER_DISAGREEMENT in segment.flags:
         disagreements = (report.explanation or {}).get("disagreements") or []
         columns = []
         for d in disagreements:
@@ -259,12 +257,6 @@ def build_card(report, segment_id: int) -> CardContext:
         actions=actions, caveats=_caveats(report, segment))
 
 
-def _band(value: float | None, bands: tuple, below: str) -> str:
-    if value is None:
-        return "unknown"
-    return next((name for cut, name in bands if value >= cut), below)
-
-
 def build_overview(report) -> OverviewContext:
     """The context of the overview (run summary and segment table), from the report only."""
     metrics = report.metrics or {}
@@ -277,11 +269,11 @@ def build_overview(report) -> OverviewContext:
         n_customers=fmt_count(report.n_rows), n_segments=fmt_count(len(report.real_segments)),
         n_features=fmt_count(len(report.features)), algorithm=str(report.algorithm),
         silhouette=fmt_score(metrics.get("silhouette")),
-        silhouette_band=_band(metrics.get("silhouette"), SILHOUETTE_BANDS, "overlapping"),
+        silhouette_band=band(metrics.get("silhouette"), SILHOUETTE_BANDS),
         has_noise=bool(noise), noise_count=fmt_count(sum(s.size for s in noise)),
         noise_share=fmt_pct(metrics.get("noise_fraction") or 0.0),
         stability="" if stability is None else fmt_score(stability),
-        stability_band=_band(stability, STABILITY_BANDS, "low"),
+        stability_band=band(stability, STABILITY_BANDS),
         fidelity="" if fidelity is None else fmt_pct(fidelity), fidelity_low=_fidelity_low(report),
         segments=rows,
         excluded=tuple(ExcludedRow(str(e.get("column", "")), str(e.get("reason", "")))
@@ -289,26 +281,6 @@ def build_overview(report) -> OverviewContext:
 
 
 # ----------------------------------------------------------------- rendering
-class _MarkdownSafe(str):
-    """Markdown we rendered ourselves: not escaped again when placed in a page."""
-
-
-def _md_finalize(value: object) -> str:
-    return value if isinstance(value, _MarkdownSafe) else md_escape(value)
-
-
-def _is_html(name: str | None) -> bool:
-    return bool(name) and name.endswith(".html.j2")
-
-
-def environment(markdown: bool = False) -> Environment:
-    """The Jinja environment: StrictUndefined; HTML autoescaped; Markdown values escaped."""
-    options = {"finalize": _md_finalize} if markdown else {}
-    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=_is_html,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=True, **options)
-
-
 def _context(ctx) -> dict:
     return {f.name: getattr(ctx, f.name) for f in fields(ctx)}
 
@@ -335,13 +307,13 @@ def render_markdown(report) -> str:
     """Overview and every persona card as one Markdown document."""
     env = environment(markdown=True)
     card = env.get_template("card.md.j2")
-    cards = tuple(_MarkdownSafe(card.render(_context(build_card(report, i)))) for i in _ids(report))
+    cards = tuple(MarkdownSafe(card.render(_context(build_card(report, i)))) for i in _ids(report))
     return env.get_template("personas.md.j2").render(
         _context(PageContext(build_overview(report), cards)))
 
 
 def render_html(report) -> str:
-    """Overview and every persona card as one self-contained HTML page (opens offline)."""
+    """Overview and every persona card as one self-contained HTML document (opens offline)."""
     env = environment()
     card = env.get_template("card.html.j2")
     cards = tuple(Markup(card.render(_context(build_card(report, i)))) for i in _ids(report))
@@ -352,7 +324,7 @@ def render_html(report) -> str:
 def write_cards(report, out_dir: str | Path) -> list[Path]:
     """Write ``personas.html`` and ``personas.md`` into ``out_dir``; return their paths.
 
-    No PDF: no well-kept HTML-to-PDF library is installed (print the HTML page instead).
+    No PDF: no well-kept HTML-to-PDF library is installed (print the HTML file instead).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

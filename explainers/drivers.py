@@ -19,6 +19,7 @@ from lightgbm import LGBMClassifier
 from sklearn.metrics import accuracy_score, f1_score
 
 from segmenter.algorithms import NOISE, stratified_sample_rows
+from segmenter.constants import LOW_FIDELITY
 from segmenter.errors import ModelFileError, ParameterError
 from segmenter.report import NOISE_NAME, SegmentationReport
 
@@ -33,7 +34,6 @@ MAX_TRAIN_ROWS = 20_000  # rows sampled (stratified by segment) to train and tes
 TEST_SHARE = 0.25  # held out to measure fidelity
 MAX_EXPLAIN_ROWS = 2_000  # rows whose SHAP values are computed
 MIN_EXPLAIN_PER_SEGMENT = 50  # ... with at least this many per segment (or all of a tiny one)
-LOW_FIDELITY = 0.8  # macro-F1 below which explanations are flagged as possibly unreliable
 
 # Which columns count as drivers of a segment (shares of the segment's total mean |SHAP|).
 MIN_DRIVER_SHARE = 0.03  # never a driver below this share

@@ -66,20 +66,34 @@ def humanize(name: str) -> str:
 
 def _decimals(value: float) -> int:
     magnitude = abs(value)
-    if magnitude >= 10 or magnitude == 0:
+    if magnitude >= 10 or magnitude == 0 or value == round(value):
         return 0
     if magnitude >= 1:
         return 1
-    return 2
+    if magnitude >= 0.005:
+        return 2
+    return 1 - math.floor(math.log10(magnitude))  # tiny values: two significant figures
 
 
 def fmt_number(value: float | None, decimals: int | None = None) -> str:
-    """A plain number: 0 decimals from 10 up, 1 below 10, 2 below 1; thousands separated."""
+    """A number for reading, the one rule for every number we show (cards, charts, explanations).
+
+    Whole numbers without decimals; otherwise 0 decimals from 10 up, 1 below 10, 2 below 1, and
+    two significant figures for tiny values (0.00012); thousands separated; "n/a" when missing.
+    """
     if value is None or not math.isfinite(value):
         return "n/a"
-    places = _decimals(value) if decimals is None else decimals
-    text = f"{value:,.{places}f}"
-    return "0" if text in ("-0", "-0.0", "-0.00") else text
+    value = float(value)
+    tiny = decimals is None and 0 < abs(value) < 0.005
+    if decimals is None:
+        decimals = _decimals(value)
+        rounded = round(value, decimals)
+        if not tiny and _decimals(rounded) < decimals:  # 9.96 -> "10", not "10.0"
+            decimals = _decimals(rounded)
+    text = f"{value:,.{decimals}f}"
+    if tiny:
+        text = text.rstrip("0")  # "0.004", not "0.0040"
+    return "0" if text.lstrip("-").strip("0.") == "" else text
 
 
 def fmt_count(value: int | float) -> str:

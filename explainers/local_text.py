@@ -1,39 +1,23 @@
 """One customer's explanation in plain Markdown, rendered from ``local_explanation.md.j2``.
 
-Python formats every number (:func:`fmt_number`); the template holds the wording. Table
+Python formats every number (:func:`explainers.format.fmt_number`, as everywhere else); the
+template holds the wording. Table
 text (ids, names, levels) is passed to the template as data, never as template source.
 The output is Markdown shown as text, so HTML autoescaping is off for this template.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
+from segmenter.constants import LOW_FIDELITY
 from segmenter.report import SegmentationReport
 
-from .drivers import LOW_FIDELITY, LocalExplanation
-from .format import feature_label, has_phrase, md_escape, unit_of
+from .drivers import LocalExplanation
+from .format import feature_label, fmt_number, has_phrase, unit_of
+from .templating import environment
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE = "local_explanation.md.j2"
 _RATE_PHRASES = ("per_year", "per_annum", "per_month", "per_week")
-
-
-def fmt_number(value: float | int | None) -> str:
-    """A number for reading: 3 significant figures below 100 ("0.812", "24.5", "81"),
-    whole numbers with thousands separators from 100 up ("4,213"); "n/a" when missing."""
-    if value is None or isinstance(value, bool) or not math.isfinite(float(value)):
-        return "n/a"
-    value = float(value)
-    if abs(value) >= 100:
-        return f"{round(value):,}"
-    text = f"{value:.3g}"
-    if "e" in text:  # tiny numbers: keep them readable rather than scientific
-        text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "0.0") else text
 
 
 @dataclass(frozen=True)
@@ -95,23 +79,11 @@ def build_context(report: SegmentationReport, local: LocalExplanation) -> LocalT
         fidelity=fmt_number(local.fidelity), fidelity_threshold=fmt_number(LOW_FIDELITY))
 
 
-def _md_finalize(value: object) -> object:
-    return md_escape(value) if isinstance(value, str) else value
-
-
-def _environment() -> Environment:
-    # Every value is Markdown-escaped on output, so an id or level such as "<img onerror=..>"
-    # or "[x](javascript:..)" stays inert text wherever the Markdown is shown.
-    return Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=False,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=True, finalize=_md_finalize)
-
-
 def local_explanation_text(report: SegmentationReport, local: LocalExplanation) -> str:
     """Plain-language Markdown saying why one customer is in their segment."""
     context = build_context(report, local)
     fields = {**asdict(context), "rows": list(context.rows)}
-    text = _environment().get_template(TEMPLATE).render(**fields)
+    text = environment(markdown=True).get_template(TEMPLATE).render(**fields)
     lines = [line.rstrip() for line in text.splitlines()]
     out: list[str] = []
     for line in lines:  # at most one blank line in a row
@@ -120,4 +92,4 @@ def local_explanation_text(report: SegmentationReport, local: LocalExplanation) 
     return "\n".join(out).strip() + "\n"
 
 
-__all__ = ["fmt_number", "local_explanation_text", "build_context", "LocalTextContext", "ContributionRow"]
+__all__ = ["local_explanation_text", "build_context", "LocalTextContext", "ContributionRow"]

@@ -14,20 +14,19 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 from segmenter.errors import ParameterError
 
 from .format import feature_label, fmt_count, fmt_number, fmt_pct, fmt_score, plotly_text
+from .templating import environment
 
 PALETTE = ("#2f80ed", "#eb5757", "#27ae60", "#f2994a", "#9b51e0", "#00a3a3", "#d4a017",
            "#e056a0", "#5a6acf", "#8d6e63", "#43aa8b", "#c0392b")
 NOISE_COLOUR = "#9aa5b1"
 MAX_COMPARED = 12
 PLOTS_FILE = "plots.html"
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 PLOT_CONFIG = {"responsive": True, "displaylogo": False}
 
 
@@ -44,7 +43,7 @@ def segment_colour(segment) -> str:
 
 
 def _wrap(text: str, width: int = 44) -> str:
-    """Plotly never wraps text: break long (already escaped) lines for narrow screens."""
+    """Plotly never wraps text: break long (already escaped) lines for narrow displays."""
     return "<br>".join(textwrap.wrap(text, width, break_long_words=False)) or text
 
 
@@ -302,10 +301,8 @@ def save_figures(report, out_dir: str | Path) -> list[Path]:
     for n, (key, fig) in enumerate(all_figures(report)):
         divs.append(Markup(pio.to_html(fig, include_plotlyjs=(n == 0), full_html=False,
                                        config=PLOT_CONFIG, div_id=f"plot-{key}")))
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), undefined=StrictUndefined,
-                      autoescape=lambda name: bool(name) and name.endswith(".html.j2"))
     path = out / PLOTS_FILE
-    path.write_text(env.get_template("plots.html.j2").render(figures=PlotsPage(tuple(divs)).figures), encoding="utf-8")
+    path.write_text(environment().get_template("plots.html.j2").render(figures=PlotsPage(tuple(divs)).figures), encoding="utf-8")
     return [path]
 
 

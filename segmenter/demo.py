@@ -123,7 +123,8 @@ def _plant(rng: np.random.Generator, persona: str, n: int) -> dict[str, np.ndarr
     raise KeyError(persona)
 
 
-def make_demo_customers(n: int = 5000, seed: int = 0, missing: float = 0.02) -> DemoData:
+def make_demo_customers(n: int = 5000, seed: int = 0, missing: float = 0.02,
+                        first_id: int = 100000) -> DemoData:
     """Generate ``n`` retail customers belonging to six planted personas.
 
     Parameters
@@ -131,6 +132,8 @@ def make_demo_customers(n: int = 5000, seed: int = 0, missing: float = 0.02) -> 
     n : number of customers (rows).
     seed : random seed; the same seed gives the same table.
     missing : share of cells blanked in a few columns, as in real exports.
+    first_id : number of the first customer id (``C100000``); give tables of new customers
+        their own range so their ids do not repeat the demo table's.
     """
     rng = np.random.default_rng(seed)
     shares = np.array([p.share for p in PERSONAS])
@@ -143,7 +146,7 @@ def make_demo_customers(n: int = 5000, seed: int = 0, missing: float = 0.02) -> 
 
     signup = pd.Timestamp("2024-06-30") - pd.to_timedelta(rng.integers(30, 2500, n), unit="D")
     table = pd.DataFrame({
-        "customer_id": [f"C{100000 + i}" for i in range(n)],
+        "customer_id": [f"C{first_id + i}" for i in range(n)],
         "age": np.clip(np.round(cols["age"]), 18, 95),
         "gender": rng.choice(["female", "male", "non-binary"], n, p=[0.5, 0.47, 0.03]),
         "region": rng.choice(["North", "South", "East", "West", "Central"], n),

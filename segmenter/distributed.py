@@ -15,6 +15,9 @@ of up to :data:`SKETCH_POINTS` customers and approximate above: every partition 
 a tree, re-cut to 1,001 quantiles each time, so a quartile is off by at most ~0.1% of
 the segment's customers in rank per merge step. (Dask's own ``DataFrame.quantile`` was
 off by ~1.5% of the value range in our test, so it is not used.)
+
+dask and distributed are optional (``requirements-dask.txt``, the ``dask`` extra): they are
+imported only when a Dask function runs, and :func:`require_dask` says how to install them.
 """
 from __future__ import annotations
 
@@ -30,15 +33,16 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, FileFormatError, ParameterError
+from .constants import ID_COLUMN, MISSING_LEVEL, PROBABILITY_COLUMN, SEGMENT_COLUMN, SEGMENT_NAME_COLUMN
+from .errors import DataError, FileFormatError, MissingDependencyError, ParameterError
 from .schema import apply_schema, customer_ids
 
 Progress = Callable[[float, str], None]
 
 STATISTICS_FILE = "_segment_statistics.json"  # "_" prefix: Parquet readers skip it
 PART_NAME = "part.{:05d}.parquet"
-SEGMENT, ID, NAME, PROBA = "__segment__", "__id__", "__segment_name__", "__probability__"
-MISSING = "(missing)"  # categorical level of missing values, as in segmenter.profile
+SEGMENT, ID, NAME, PROBA = SEGMENT_COLUMN, ID_COLUMN, SEGMENT_NAME_COLUMN, PROBABILITY_COLUMN
+MISSING = MISSING_LEVEL  # as in segmenter.profile
 SKETCH_POINTS = 1001  # quantiles kept per segment, column and partition (every 0.1%)
 LEVELS = np.linspace(0.0, 1.0, SKETCH_POINTS)
 SPLIT_EVERY = 8  # partition sketches merged per task
@@ -46,8 +50,24 @@ CONNECT_TIMEOUT = "20s"
 LOCAL_WORKERS = 4  # at most; one single-threaded worker process per core
 
 
+DASK_INSTALL = "pip install -r requirements-dask.txt"
+
+
 def _no_progress(fraction: float, message: str) -> None:
     return None
+
+
+def require_dask() -> None:
+    """Raise a plain :class:`MissingDependencyError` when dask or distributed is not installed."""
+    try:
+        import dask  # noqa: F401
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"The Dask engine needs the optional packages dask and distributed, which are not installed "
+            f"({exc.name or exc}). Install them with: {DASK_INSTALL} (or pip install -e \".[dask]\"); "
+            "or leave out --engine dask to assign the customers in memory.") from exc
 
 
 # ----------------------------------------------------------------------------- cluster
@@ -57,6 +77,7 @@ def dask_client(scheduler: Any = None, timeout: str = CONNECT_TIMEOUT) -> Iterat
 
     None starts a LocalCluster of single-threaded worker processes (closed on exit).
     """
+    require_dask()
     from distributed import Client, LocalCluster
 
     if isinstance(scheduler, Client):
@@ -347,6 +368,7 @@ def segment_statistics_dask(frame, numeric: list[str], categorical: list[str],
     ``overall``; means, std (ddof=1), min, max, counts and shares exact; quartiles exact up
     to :data:`SKETCH_POINTS` customers per segment, approximate above (see ``note``).
     """
+    require_dask()
     import dask
 
     lazy = _statistics_graph(frame, frame.to_delayed(), list(numeric), list(categorical))
@@ -375,6 +397,7 @@ def assign_parquet_dataset(segmenter, report, source: str | os.PathLike, out: st
     """
     import copy
 
+    require_dask()
     import dask
     import dask.dataframe as dd
     from distributed import as_completed

@@ -56,3 +56,7 @@ class NotFittedError(SegmenterError, AttributeError):
 
 class ModelFileError(SegmenterError, ValueError):
     """A saved model file is missing, damaged or not one of ours."""
+
+
+class MissingDependencyError(SegmenterError, ImportError):
+    """An optional package that a chosen feature needs is not installed (the message says how)."""

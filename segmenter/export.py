@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .constants import ID_COLUMN, SEGMENT_COLUMN
 from .report import SegmentationReport
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,8 +56,8 @@ def write_assignments_csv(report: SegmentationReport, path: str | Path) -> Path:
 def customers_frame(report: SegmentationReport, features: pd.DataFrame) -> pd.DataFrame:
     """The validated feature columns with id and segment: what counting questions filter."""
     out = features.reset_index(drop=True).copy()
-    out.insert(0, "__id__", report.assignments["id"].to_numpy())
-    out["__segment__"] = report.assignments["segment"].to_numpy().astype(np.int32)
+    out.insert(0, ID_COLUMN, report.assignments["id"].to_numpy())
+    out[SEGMENT_COLUMN] = report.assignments["segment"].to_numpy().astype(np.int32)
     return out
 
 

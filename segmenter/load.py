@@ -27,6 +27,7 @@ from segmenter.errors import (
     SegmenterError,
     TooLargeError,
 )
+from segmenter.paths import require_file
 
 # File extensions by format; compressed archives are refused (pandas must never unpack by name).
 TEXT_EXTENSIONS = frozenset({".csv", ".tsv", ".txt"})
@@ -125,9 +126,7 @@ def _open_source(source: Any, filename: str | None) -> tuple[str, int, bytes, by
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = filename or path.name
-        if not path.is_file():
-            raise FileFormatError(f"'{name}' was not found: there is no file at {str(path)!r}. "
-                                  "Check the path and try again.")
+        require_file(path, name)
         try:
             with path.open("rb") as fh:
                 head = fh.read(_HEAD_BYTES)

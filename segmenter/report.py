@@ -15,11 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .algorithms import NOISE
+from .constants import NOISE, NOISE_NAME
 from .errors import DataError, ParameterError
 
 SCHEMA_VERSION = "1.1"
-NOISE_NAME = "Unassigned"
 MAX_NAME_LENGTH = 60
 
 

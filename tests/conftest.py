@@ -15,6 +15,24 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The Chromium the browser tests drive (see ``tests/browser_setup.py``).
+
+    Skips with the reason when there is none; with CI=true installs Debian's chromium (as
+    root) or fails loudly, because CI requires the browser tests.
+    """
+    from browser_setup import BrowserSetupError, browser_or_reason
+
+    try:
+        path, reason = browser_or_reason()
+    except BrowserSetupError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if path is None:
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
 def demo():
     from segmenter.demo import make_demo_customers
 

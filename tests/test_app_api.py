@@ -245,7 +245,7 @@ def test_hostile_table_text_stays_inert(app_url, tmp_path):
 
 
 def test_row_limit_has_a_clear_message(app_url, tmp_path):
-    from explainers.app_support import APP_LIMITS
+    from app_session import APP_LIMITS
 
     path = tmp_path / "big.csv"
     rows = APP_LIMITS.max_rows + 10

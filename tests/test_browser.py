@@ -1,49 +1,40 @@
-"""The app in a real browser: Playwright driving Debian's Chromium (``/usr/bin/chromium``).
+"""The app in a real browser: Playwright driving the system's Chromium (``/usr/bin/chromium``).
 
 Clicks through the demo flow, checks persona cards and a chat answer appear, uploads a bad
 file and reads the error, and saves screenshots to ``artifacts/screenshots/`` (CI artefacts).
-Runs whenever CI=true (a missing Chromium then fails the test); skips locally without Chromium.
+The ``chromium`` fixture (``tests/browser_setup.py``) finds the browser: without one these
+tests skip with the reason, except with CI=true, where Chromium is installed or the run fails.
 """
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from app_server import ROOT, hostile_csv, running_app
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = ROOT / "artifacts" / "screenshots"
 SEGMENTED = 120_000  # ms: page load + demo segmentation on a slow CI machine
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
-if not Path(CHROMIUM).exists():
-    if IN_CI:
-        pytest.fail(f"{CHROMIUM} is missing on CI: run 'bash tests/install_browser.sh' first",
-                    pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (bash tests/install_browser.sh installs it)",
-                allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api") if not IN_CI else __import__(
-    "playwright.sync_api", fromlist=["sync_playwright"])
+pytestmark = pytest.mark.heavy
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def app_url(chromium):
     with running_app() as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium):
+    from playwright import sync_api
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 def open_app(browser, url: str, width: int = 1280, height: int = 900):

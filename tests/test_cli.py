@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +122,59 @@ def test_cli_on_real_datasets(path, tmp_path):
     assert report["id_column"] not in report["features"]
     assert sum(s["size"] for s in report["segments"]) == report["n_rows"]
     assert (tmp_path / "personas.html").stat().st_size > 1000
+
+
+HEAVY_MODULES = ("sklearn", "shap", "lightgbm", "plotly", "gradio", "hdbscan", "dask")
+
+
+def test_help_and_a_wrong_path_answer_without_loading_the_library(tmp_path):
+    """A real process: ``--help`` and a missing input come back before any heavy import."""
+    probe = ("import sys, cli\n"
+             "codes = [cli.main(['run', 'missing.csv', '--out', 'o']), cli.main(['explain', 'nowhere', 'C1'])]\n"
+             f"print(codes, sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.stdout.strip() == "[2, 2] []", result.stdout + result.stderr
+    assert "'missing.csv' was not found" in result.stderr and "has no report.json" in result.stderr
+    probe = "import sys, segmenter.errors, segmenter.load, segmenter.paths\n" \
+            f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+    result = cli("--help")
+    assert result.returncode == 0 and "demo" in result.stdout and "run" in result.stdout
+
+
+def test_plain_text_for_the_terminal():
+    from cli import plain_text
+    from explainers.format import md_escape
+
+    text = "**Bargain Hunters** (segment 1) has *1,234* customers.\n\n- `age`: [see](http://x) 42"
+    assert plain_text(text) == "Bargain Hunters (segment 1) has 1,234 customers.\n\n- age: see 42"
+    hostile = "**x**_y_ <b>&amp; [a](b) 2*3*4 \\"
+    assert plain_text(f"Segment **{md_escape(hostile)}**") == f"Segment {hostile}"
+    assert plain_text("## Heading\nsnake_case_name and 2 * 3") == "Heading\nsnake_case_name and 2 * 3"
+
+
+def test_progress_labels_are_not_cut(capsys):
+    from cli import progress_bar
+
+    label = "Measuring the other algorithms for comparison on every row"
+    with progress_bar() as progress:
+        progress(0.5, label)
+    assert label in capsys.readouterr().err
+
+
+def test_demo_writes_the_sample_files(tmp_path, capsys):
+    from cli import main
+
+    code = main(["demo", "--out", str(tmp_path / "demo.parquet"), "--rows", "300", "--new-customers",
+                 str(tmp_path / "new.csv"), "--parquet-dir", str(tmp_path / "parts")])
+    assert code == 0 and "wrote" in capsys.readouterr().out
+    table = pd.read_parquet(tmp_path / "demo.parquet")
+    assert len(table) == 300 and table.equals(make_demo_customers(300).table)
+    new = pd.read_csv(tmp_path / "new.csv")
+    assert len(new) == 500 and not set(new["customer_id"]) & set(table["customer_id"])
+    parts = sorted((tmp_path / "parts").glob("*.parquet"))
+    assert len(parts) == 4 and sum(len(pd.read_parquet(p)) for p in parts) == 4000
+    assert main(["demo", "--out", str(tmp_path / "demo.txt")]) == 2
+    assert "should end in .csv or .parquet" in capsys.readouterr().err

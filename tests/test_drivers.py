@@ -9,7 +9,8 @@ import pytest
 
 from explainers.drivers import (LOW_FIDELITY, Surrogate, explain_customer, explain_segments,
                                 fit_surrogate)
-from explainers.local_text import fmt_number, local_explanation_text
+from explainers.format import fmt_number
+from explainers.local_text import local_explanation_text
 from segmenter.algorithms import stratified_sample_rows
 from segmenter.demo import PERSONAS, SIGNAL_FREE
 from segmenter.errors import ModelFileError, ParameterError
@@ -277,8 +278,9 @@ def test_low_fidelity_caveat_and_hostile_text(kmeans):
 
 
 @pytest.mark.parametrize("value, expected", [
-    (0.8123, "0.812"), (24.46, "24.5"), (4213.4, "4,213"), (1234567.0, "1,234,567"), (None, "n/a"),
-    (float("nan"), "n/a"), (-0.0001234, "-0.000123"), (0.0, "0"), (81.0, "81"),
+    (0.8123, "0.81"), (24.46, "24"), (4213.4, "4,213"), (1234567.0, "1,234,567"), (None, "n/a"),
+    (float("nan"), "n/a"), (-0.0001234, "-0.00012"), (0.0, "0"), (81.0, "81"),
+    (3.0, "3"), (4.26, "4.3"), (9.96, "10"), (0.004, "0.004"), (-0.0, "0"),
 ])
 def test_fmt_number(value, expected):
     assert fmt_number(value) == expected

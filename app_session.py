@@ -1,9 +1,11 @@
-"""Plain helpers behind the Gradio app (``app.py``): no Gradio here, only library calls.
+"""The app's glue beside ``app.py``: sessions, temp folders and the words on its screens.
+
+Plain helpers, no Gradio: ``app.py`` wires them to the page, the library does the work.
 
 Everything a visitor works on lives in one :class:`AppSession` (a frozen value kept in the
 visitor's own ``gr.State``); every helper takes a session and returns a new one, so two
 visitors never share anything. Text that ends up in Markdown is escaped with
-:func:`~explainers.format.md_escape`; HTML comes only from the library's autoescaped templates.
+:func:`explainers.format.md_escape`; HTML comes only from the library's autoescaped templates.
 """
 from __future__ import annotations
 
@@ -18,19 +20,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from explainers.analysis import Analysis, analyse, assign_table, write_run
+from explainers.cards import build_overview, render_card_html
+from explainers.drivers import explain_customer
+from explainers.format import fmt_count, fmt_number, fmt_pct, fmt_score, md_escape
+from explainers.local_text import local_explanation_text
+from explainers.plots import k_curve_figure, tree_figure
+from segmenter.constants import (ID_COLUMN, LOW_FIDELITY, PROBABILITY_COLUMN, REASONABLE_SILHOUETTE,
+                                 SEGMENT_COLUMN)
 from segmenter.demo import make_demo_customers
 from segmenter.errors import ColumnError, ParameterError, TooLargeError
 from segmenter.export import safe_for_spreadsheet
 from segmenter.load import LoadLimits, load_table
 from segmenter.report import SegmentationReport
 from segmenter.schema import ColumnKind, Schema, apply_schema, infer_schema
-
-from .analysis import Analysis, analyse, assign_table, write_run
-from .cards import build_overview, render_card_html
-from .drivers import explain_customer
-from .format import fmt_count, fmt_number, fmt_pct, fmt_score, md_escape
-from .local_text import local_explanation_text
-from .plots import k_curve_figure, tree_figure
 
 Progress = Callable[[float, str], None]
 
@@ -247,7 +250,7 @@ def summary_markdown(report: SegmentationReport) -> str:
     separation = SEPARATION_WORDS.get(o.silhouette_band, "not measured")
     lines = [(f"**{o.n_segments} segments** among {o.n_customers} customers, found with {algorithm} "
               f"on {o.n_features} columns."), "",
-             f"- **Separation**: {separation} (silhouette {o.silhouette}; from -1 to 1, above 0.25 is reasonable)."]
+             f"- **Separation**: {separation} (silhouette {o.silhouette}; from -1 to 1, above {REASONABLE_SILHOUETTE} is reasonable)."]
     reason = (report.params or {}).get("auto_reason")
     if reason:  # library wording, no table text
         lines.append(f"- **Why {algorithm}**: chosen automatically: {reason}.")
@@ -266,7 +269,7 @@ def fidelity_words(report: SegmentationReport) -> str:
     fidelity = (report.explanation or {}).get("surrogate_fidelity")
     if fidelity is None:
         return "no explanation model (fewer than two groups of customers)."
-    verdict = "reliable" if fidelity >= 0.8 else "possibly unreliable: read the drivers with care"
+    verdict = "reliable" if fidelity >= LOW_FIDELITY else "possibly unreliable: read the drivers with care"
     return (f"the model behind the explanations reproduces the segments with a score of "
             f"{fmt_pct(fidelity)} on customers it did not see ({verdict}).")
 
@@ -380,9 +383,9 @@ def predict(session: AppSession, table: pd.DataFrame) -> tuple[AppSession, pd.Da
     analysis = require_analysis(session)
     result = assign_table(analysis, table, analysis.report)
     features = apply_schema(table, analysis.segmenter.schema_).reset_index(drop=True)
-    features.insert(0, "__id__", result.iloc[:, 0].astype(str).to_numpy())
-    features["__segment__"] = result["segment"].to_numpy()
-    features["__probability__"] = result["probability"].to_numpy()
+    features.insert(0, ID_COLUMN, result.iloc[:, 0].astype(str).to_numpy())
+    features[SEGMENT_COLUMN] = result["segment"].to_numpy()
+    features[PROBABILITY_COLUMN] = result["probability"].to_numpy()
     return session.replace(predicted=features), result
 
 
@@ -391,9 +394,9 @@ def explain_predicted(session: AppSession, customer_id: str | None = None) -> st
     frame, analysis = session.predicted, session.analysis
     if frame is None or analysis is None or not len(frame):
         raise ParameterError("Predict a customer first.")
-    key = str(customer_id).strip() if customer_id not in (None, "") else str(frame["__id__"].iloc[0])
+    key = str(customer_id).strip() if customer_id not in (None, "") else str(frame[ID_COLUMN].iloc[0])
     local = explain_customer(analysis.report, analysis.surrogate, analysis.segmenter, frame, key)
-    match = frame.loc[frame["__id__"] == key, "__probability__"]
+    match = frame.loc[frame[ID_COLUMN] == key, PROBABILITY_COLUMN]
     if len(match):
         local = dataclasses.replace(local, probability=float(match.iloc[0]))
     return local_explanation_text(analysis.report, local)
