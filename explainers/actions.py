@@ -85,6 +85,8 @@ SPEND = Condition("higher", tags=("spend",))
 SPEND_SCORE = Condition("higher", roles=("score",), levels=("high",))
 LOYALTY = Condition("higher", tags=("loyalty",))
 RESPONDS = Condition("higher", roles=("campaign", "outcome"), levels=("yes", "1", "true"))
+WEB, STORE = Condition("higher", tags=("channel:web",)), Condition("higher", tags=("channel:store",))
+CATALOG = Condition("higher", tags=("channel:catalog",))
 
 ACTION_RULES: tuple[ActionRule, ...] = (
     ActionRule("win_back", "time since the last purchase is clearly longer than average",
@@ -126,15 +128,17 @@ ACTION_RULES: tuple[ActionRule, ...] = (
     ActionRule("anniversary", "they have been customers clearly longer than average",
                "Recognise their loyalty: anniversary rewards and early access to new products.",
                all_of=(Condition("higher", roles=("tenure",)),)),
-    ActionRule("web", "they buy or browse online clearly more than average",
+    # one channel's advice only when the other channels are not clearly higher too (buying more
+    # everywhere is frequency, not a channel preference)
+    ActionRule("web", "they buy or browse online clearly more than average, and not in the other channels",
                "Personalise email and web journeys; test online-exclusive offers.",
-               any_of=(Condition("higher", tags=("channel:web",)),)),
-    ActionRule("in_store", "they buy in store clearly more than average",
+               any_of=(WEB,), none_of=(STORE, CATALOG)),
+    ActionRule("in_store", "they buy in store clearly more (or online clearly less) than average",
                "Invite them to in-store events and make in-store service the hook.",
-               any_of=(Condition("higher", tags=("channel:store",)), Condition("lower", tags=("channel:web",)))),
-    ActionRule("catalog", "they buy from the catalog clearly more than average",
+               any_of=(STORE, Condition("lower", tags=("channel:web",))), none_of=(WEB, CATALOG)),
+    ActionRule("catalog", "they buy from the catalog clearly more than average, and not in the other channels",
                "Keep them in catalogue mailings and add a personalised insert.",
-               any_of=(Condition("higher", tags=("channel:catalog",)),)),
+               any_of=(CATALOG,), none_of=(WEB, STORE)),
     ActionRule("app_first", "they use the app clearly more than average",
                "Use app-first push notifications and in-app offers.",
                any_of=(Condition("higher", tags=("channel:app",)),)),
@@ -212,10 +216,13 @@ def _level_hit(shares: dict, overall: dict, cond: Condition, meaning: ColumnMean
     return None
 
 
-def _holds(report, segment, cond: Condition, meanings: dict) -> tuple[float, TraitRow] | None:
-    """The strongest column meeting ``cond`` in ``segment`` as (strength, trait), or None.
+#: What :func:`_holds` returns when columns of one kind go both ways: no evidence either way.
+MIXED = "mixed"
 
-    None too when another numeric column of the same kind clearly goes the other way.
+
+def _holds(report, segment, cond: Condition, meanings: dict):
+    """The strongest column meeting ``cond`` in ``segment`` as (strength, trait), None, or
+    :data:`MIXED` when another numeric column of the same kind clearly goes the other way.
     """
     best: tuple[float, TraitRow] | None = None
     contradicted = False
@@ -240,7 +247,7 @@ def _holds(report, segment, cond: Condition, meanings: dict) -> tuple[float, Tra
             trait = trait_row(report, segment, column)
             if trait and (best is None or signed > best[0]):
                 best = (signed, trait)
-    return None if contradicted else best
+    return MIXED if contradicted and best is not None else None if contradicted else best
 
 
 def rule_matches(report, segment, rule: ActionRule, meanings: dict | None = None) -> list[TraitRow] | None:
@@ -249,14 +256,15 @@ def rule_matches(report, segment, rule: ActionRule, meanings: dict | None = None
     cited: list[TraitRow] = []
     for cond in rule.all_of:
         hit = _holds(report, segment, cond, meanings)
-        if hit is None:
+        if hit is None or hit == MIXED:
             return None
         cited.append(hit[1])
     if rule.any_of:
-        hits = [h for h in (_holds(report, segment, c, meanings) for c in rule.any_of) if h is not None]
+        hits = [h for h in (_holds(report, segment, c, meanings) for c in rule.any_of) if h not in (None, MIXED)]
         if not hits:
             return None
         cited.append(max(hits, key=lambda h: h[0])[1])
+    # a condition that must not hold blocks the rule when it holds, and when its evidence is mixed
     if any(_holds(report, segment, c, meanings) is not None for c in rule.none_of):
         return None
     return cited

@@ -18,15 +18,18 @@ from segmenter.constants import (FLAG_DRIVER_DISAGREEMENT, FLAG_SMALL, FLAG_UNST
                                  SILHOUETTE_BANDS, STABILITY_BANDS, UNSTABLE_STABILITY, band)
 
 from .actions import suggest_actions
-from .format import (TraitRow, feature_label, fmt_count, fmt_pct, fmt_score, is_demographic,
-                     trait_row)
+from .format import TraitRow, fmt_count, fmt_pct, fmt_score, is_about_people, label, trait_row, trait_text
 from .templating import MarkdownSafe, environment
 
 MAX_TRAITS, MIN_TRAITS = 5, 3
-#: Distinguishing features fill the card up to MIN_TRAITS from this |effect size| ...
-FILL_EFFECT = 0.2
-#: ... and up to MAX_TRAITS only from this one (a "large" Cohen's d).
+#: A trait is listed under "what sets them apart" only from this |effect size| (drivers too: a
+#: SHAP driver with a smaller difference in the numbers is charted, not called a difference) ...
+TRAIT_EFFECT = 0.3
+FILL_EFFECT = TRAIT_EFFECT
+#: ... and beyond MIN_TRAITS only from this one (a "large" Cohen's d).
 LARGE_EFFECT = 0.8
+#: A segment holding more than this share of the customers gets a caveat (too broad to target).
+LARGE_SEGMENT_SHARE = 0.5
 #: Drivers below this share of a segment's explanation are charted but not listed as traits.
 TRAIT_MIN_IMPORTANCE = 0.05
 MAX_DRIVER_BARS = 8
@@ -102,6 +105,8 @@ class CardContext:
     fidelity: str
     actions: tuple[ActionRow, ...]
     caveats: tuple[CaveatRow, ...]
+    name_basis: tuple[str, ...]  # "Affluent: income 74,140 vs 52,247 on average" for each name word
+    outcomes: tuple[TraitRow, ...]  # label/outcome columns (not used to build segments), per segment
 
 
 @dataclass(frozen=True)
@@ -156,13 +161,23 @@ def _anchor(segment) -> str:
     return "segment-unassigned" if segment.is_noise else f"segment-{int(segment.id)}"
 
 
+def _effects(segment) -> dict:
+    """|effect size| per column (the strongest level of a categorical)."""
+    out: dict = {}
+    for d in segment.distinguishing:
+        out[d["feature"]] = max(out.get(d["feature"], 0.0), abs(d.get("effect_size") or 0.0))
+    return out
+
+
 def _trait_refs(segment) -> list[tuple[str, str | None, str]]:
-    """(feature, level, source) of the card's traits: drivers first, then effect sizes."""
+    """(feature, level, source) of the card's traits: drivers first, then effect sizes; never a
+    column whose numbers barely differ (|effect| below TRAIT_EFFECT)."""
+    effects = _effects(segment)
     refs: list[tuple[str, str | None, str]] = []
     for d in segment.drivers:
         if len(refs) == MAX_TRAITS or (d.get("importance") or 0.0) < TRAIT_MIN_IMPORTANCE:
             break
-        if d["feature"] not in {r[0] for r in refs}:
+        if d["feature"] not in {r[0] for r in refs} and effects.get(d["feature"], 0.0) >= TRAIT_EFFECT:
             refs.append((d["feature"], d.get("level"), "driver"))
     for d in segment.distinguishing:
         effect = abs(d.get("effect_size") or 0.0)
@@ -185,7 +200,7 @@ def card_traits(report, segment) -> tuple[TraitRow, ...]:
 def _mix(report, segment, used: set) -> tuple[MixRow, ...]:
     categorical = [f for f in report.features
                    if report.feature_types.get(f) == "categorical" and segment.categorical.get(f)]
-    columns = [f for f in categorical if is_demographic(f)]
+    columns = [f for f in categorical if is_about_people(report, f)]
     if not columns:  # no demographic-looking column: the most over-represented others
         def top_lift(f: str) -> float:
             return max(segment.categorical_lift.get(f, {}).values(), default=0.0)
@@ -195,7 +210,7 @@ def _mix(report, segment, used: set) -> tuple[MixRow, ...]:
     for f in columns[:MAX_MIX_COLUMNS]:
         shares = segment.categorical[f]
         levels = sorted(shares, key=lambda lv: (-shares[lv], lv))[:MAX_MIX_LEVELS]
-        rows.append(MixRow(feature_label(f, "categorical"), tuple(
+        rows.append(MixRow(label(report, f), tuple(
             MixLevel(str(lv), fmt_pct(shares[lv]), fmt_pct((overall.get(f) or {}).get(lv)),
                      f"{100 * shares[lv]:.1f}") for lv in levels)))
     return tuple(rows)
@@ -204,7 +219,7 @@ def _mix(report, segment, used: set) -> tuple[MixRow, ...]:
 def _drivers(report, segment) -> tuple[DriverBar, ...]:
     bars = [d for d in segment.drivers if d.get("importance") is not None][:MAX_DRIVER_BARS]
     top = max((d["importance"] for d in bars), default=0.0)
-    return tuple(DriverBar(feature_label(d["feature"], report.feature_types.get(d["feature"], "numeric")),
+    return tuple(DriverBar(label(report, d["feature"]),
                            str(d.get("level") or ""), str(d.get("direction") or ""),
                            fmt_pct(d["importance"]),
                            f"{100 * d['importance'] / top:.1f}" if top > 0 else "0")
@@ -227,6 +242,8 @@ def _caveats(report, segment) -> tuple[CaveatRow, ...]:
         out.append(CaveatRow("noise", fmt_pct(segment.share), ""))
     if FLAG_SMALL in segment.flags:
         out.append(CaveatRow("small", fmt_count(segment.size), fmt_pct(segment.share)))
+    if not segment.is_noise and segment.share > LARGE_SEGMENT_SHARE:
+        out.append(CaveatRow("large", fmt_pct(segment.share), ""))
     if FLAG_UNSTABLE in segment.flags or (segment.stability is not None and segment.stability < UNSTABLE_STABILITY):
         out.append(CaveatRow("unstable", fmt_score(segment.stability), ""))
     if _fidelity_low(report):
@@ -237,9 +254,15 @@ def _caveats(report, segment) -> tuple[CaveatRow, ...]:
         for d in disagreements:
             if d.get("segment") == segment.id and d.get("feature") not in columns:
                 columns.append(d.get("feature"))
-        labels = [feature_label(c, report.feature_types.get(c, "numeric")) for c in columns]
+        labels = [label(report, c) for c in columns]
         out.append(CaveatRow("driver_disagreement", "", ", ".join(labels)))
     return tuple(out)
+
+
+def _outcome_level(segment, column: str) -> str | None:
+    """'yes' of a yes/no outcome (the share that responded, churned ...); else its most over-represented level."""
+    levels = set((segment.profile.get(column) or {}))
+    return "yes" if levels and levels <= {"yes", "no"} else None
 
 
 def build_card(report, segment_id: int) -> CardContext:
@@ -248,13 +271,20 @@ def build_card(report, segment_id: int) -> CardContext:
     traits = card_traits(report, segment)
     fidelity = _fidelity(report)
     actions = tuple(ActionRow(a.text, a.because) for a in suggest_actions(report, segment_id))
+    basis = []
+    for t in segment.name_traits:
+        row = trait_row(report, segment, t["feature"], t.get("level"))
+        if row is not None:
+            basis.append(f"{t['word']}: {trait_text(row)}")
+    outcomes = tuple(r for r in (trait_row(report, segment, c, _outcome_level(segment, c))
+                                 for c in report.profile_columns or []) if r)
     return CardContext(
         anchor=_anchor(segment), name=segment.name, is_noise=segment.is_noise,
         size=fmt_count(segment.size), share=fmt_pct(segment.share),
         stability="" if segment.stability is None else fmt_score(segment.stability),
         traits=traits, mix=() if segment.is_noise else _mix(report, segment, {t.label for t in traits}),
         drivers=_drivers(report, segment), fidelity="" if fidelity is None else fmt_pct(fidelity),
-        actions=actions, caveats=_caveats(report, segment))
+        actions=actions, caveats=_caveats(report, segment), name_basis=tuple(basis), outcomes=outcomes)
 
 
 def build_overview(report) -> OverviewContext:

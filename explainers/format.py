@@ -1,10 +1,11 @@
-"""Number and text formatting shared by persona cards, actions and plots.
+"""Number and text formatting shared by persona cards, actions, explanations and plots.
 
 Every number a marketer reads is formatted here, from a value taken from the report:
-templates never compute or round. Units are guessed from column-name tokens only
-(no currency is assumed), and text that comes from the table is escaped for the
-output it lands in (Markdown here; HTML by Jinja's autoescape; Plotly by
-:func:`plotly_text`).
+templates never compute or round. Labels and units come from each column's meaning
+(:mod:`segmenter.meanings`: "spend on wines", "$61k" for a k$ column, "23%" for a share,
+"1966" for a birth year, "days"); without one, from the column name's words, and no
+currency is assumed. Text that comes from the table is escaped for the output it lands in
+(Markdown here; HTML by Jinja's autoescape; Plotly by :func:`plotly_text`).
 """
 from __future__ import annotations
 
@@ -178,6 +179,80 @@ def is_demographic(name: str) -> bool:
     return bool(DEMOGRAPHIC_TOKENS & set(tokens(name)))
 
 
+# ----------------------------------------------------------------- meanings
+#: A mean below this share of the other one is "almost none": no ratio on a base near zero.
+NEAR_ZERO = 0.05
+_TIME_UNITS = ("days", "weeks", "months", "years")
+_CURRENCY = {"$": "$", "€": "€", "£": "£", "k$": "$", "k€": "€", "k£": "£"}
+
+
+def meaning_of(report, feature: str):
+    """The column's meaning from the report (None for reports or columns without one)."""
+    finder = getattr(report, "meaning", None)
+    return finder(feature) if finder is not None else None
+
+
+def label(report, feature: str) -> str:
+    """How a column is called everywhere: its meaning's label, else its name in plain words."""
+    meaning = meaning_of(report, feature)
+    if meaning is not None and meaning.label:
+        return meaning.label
+    return feature_label(feature, report.feature_types.get(feature, "numeric"))
+
+
+def is_percent(report, feature: str) -> bool:
+    """Values shown as percentages: yes/no shares, share and frequency roles, % units."""
+    kind = report.feature_types.get(feature, "numeric")
+    if kind == "boolean":
+        return True
+    meaning = meaning_of(report, feature)
+    if meaning is not None:
+        return kind == "numeric" and meaning.is_percent
+    return kind == "numeric" and is_share_like(feature, (report.overall.get("numeric") or {}).get(feature))
+
+
+def _percent_of(report, feature: str, value: float) -> str:
+    meaning = meaning_of(report, feature)
+    if meaning is not None and tuple(meaning.scale) == (0, 100):
+        return f"{fmt_number(value)}%"
+    return fmt_pct(value)
+
+
+def value_text(report, feature: str, value: float | None) -> str:
+    """One value of a column as a marketer reads it: '23%', '$61k', '1966', '4,213'."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if is_percent(report, feature):
+        return _percent_of(report, feature, value)
+    meaning = meaning_of(report, feature)
+    if meaning is not None and (meaning.role == "birth_year" or meaning.unit == "year"):
+        return f"{value:.0f}"
+    if meaning is not None and meaning.unit in _CURRENCY:
+        sign, text = ("-" if value < 0 else ""), fmt_number(abs(value))
+        return f"{sign}{_CURRENCY[meaning.unit]}{text}{'k' if meaning.unit.startswith('k') else ''}"
+    return fmt_number(value)
+
+
+def unit_words(report, feature: str) -> str:
+    """The unit said after a value ('days', 'years'), '' when the value or label says it already."""
+    if is_percent(report, feature):
+        return ""
+    meaning = meaning_of(report, feature)
+    if meaning is None:
+        return unit_of(feature, report.feature_types.get(feature, "numeric"))
+    if meaning.unit in _TIME_UNITS and meaning.unit not in meaning.label.split():
+        return meaning.unit
+    return ""
+
+
+def is_about_people(report, feature: str) -> bool:
+    """Who the customers are (gender, marital status, household): the "who they are" mix of a card."""
+    meaning = meaning_of(report, feature)
+    if meaning is not None:
+        return meaning.role in ("demographic", "household")
+    return is_demographic(feature)
+
+
 def md_escape(text: object) -> str:
     """Make table text inert in Markdown: HTML tags, links, emphasis and table pipes.
 
@@ -238,7 +313,7 @@ def trait_row(report, segment, feature: str, level: str | None = None,
     for the feature in this segment.
     """
     kind = report.feature_types.get(feature) or ("profile" if feature in (report.profile_columns or []) else "numeric")
-    label = feature_label(feature, kind)
+    name = label(report, feature)
     if kind in ("categorical", "profile"):
         shares = (segment.categorical if kind == "categorical" else segment.profile).get(feature) or {}
         overall = (report.overall.get(kind if kind == "categorical" else "profile") or {}).get(feature) or {}
@@ -253,7 +328,7 @@ def trait_row(report, segment, feature: str, level: str | None = None,
         if seg_share is None or all_share is None:
             return None
         direction = "higher" if seg_share >= all_share else "lower"
-        return TraitRow("categorical", label, str(level), direction, fmt_pct(seg_share),
+        return TraitRow("categorical", name, str(level), direction, fmt_pct(seg_share),
                         fmt_pct(all_share), "", _shown_ratio(seg_share, all_share), source)
     stats = segment.numeric.get(feature)
     if not stats or stats.get("mean") is None or stats.get("overall_mean") is None:
@@ -261,15 +336,18 @@ def trait_row(report, segment, feature: str, level: str | None = None,
     mean, overall_mean = stats["mean"], stats["overall_mean"]
     direction = "higher" if mean >= overall_mean else "lower"
     ratio = _shown_ratio(mean, overall_mean)
+    shown = value_text(report, feature, mean)
+    if min(abs(mean), abs(overall_mean)) < NEAR_ZERO * max(abs(mean), abs(overall_mean)):
+        ratio = ""  # a ratio on a base near zero ("105877x lower") says nothing
+        if abs(mean) < abs(overall_mean) and not is_percent(report, feature):
+            shown = "almost none"
     if kind == "boolean":
-        return TraitRow("boolean", label, "", direction, fmt_pct(mean), fmt_pct(overall_mean),
+        return TraitRow("boolean", name, "", direction, fmt_pct(mean), fmt_pct(overall_mean), "", ratio, source)
+    if is_percent(report, feature):
+        return TraitRow("percent", name, "", direction, shown, value_text(report, feature, overall_mean),
                         "", ratio, source)
-    overall_stats = (report.overall.get("numeric") or {}).get(feature)
-    if kind == "numeric" and is_share_like(feature, overall_stats):
-        return TraitRow("percent", label, "", direction, fmt_pct(mean), fmt_pct(overall_mean),
-                        "", ratio, source)
-    return TraitRow("numeric", label, "", direction, fmt_number(mean), fmt_number(overall_mean),
-                    unit_of(feature, kind), ratio, source)
+    return TraitRow("numeric", name, "", direction, shown, value_text(report, feature, overall_mean),
+                    unit_words(report, feature), ratio, source)
 
 
 def trait_text(trait: TraitRow) -> str:
@@ -281,6 +359,7 @@ def trait_text(trait: TraitRow) -> str:
     unit = f" {trait.unit}" if trait.kind == "numeric" and trait.unit else ""
     return f"{trait.label}: {trait.value} vs {trait.overall}{unit} on average"
 
-__all__ = ["tokens", "has_phrase", "humanize", "fmt_number", "fmt_count", "fmt_pct", "fmt_ratio",
+__all__ = ["tokens", "has_phrase", "humanize", "fmt_number", "fmt_count", "fmt_pct", "fmt_ratio", "label", "value_text",
+           "unit_words", "is_percent", "meaning_of", "is_about_people", "NEAR_ZERO",
            "fmt_score", "ratio_of", "is_share_like", "unit_of", "feature_label", "is_demographic",
            "md_escape", "plotly_text", "TraitRow", "trait_row", "trait_text"]

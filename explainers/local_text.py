@@ -13,11 +13,10 @@ from segmenter.constants import LOW_FIDELITY
 from segmenter.report import SegmentationReport
 
 from .drivers import LocalExplanation
-from .format import feature_label, fmt_number, has_phrase, unit_of
+from .format import fmt_pct, label, unit_words, value_text
 from .templating import environment
 
 TEMPLATE = "local_explanation.md.j2"
-_RATE_PHRASES = ("per_year", "per_annum", "per_month", "per_week")
 
 
 @dataclass(frozen=True)
@@ -48,35 +47,36 @@ class LocalTextContext:
     fidelity_threshold: str
 
 
-def _value_text(value, kind: str) -> str:
+def _value_text(report, feature: str, value, kind: str) -> str:
+    """A customer's (or a typical) value, formatted as everywhere else ('23%', '$61k', '1966')."""
     if value is None:
         return "missing"
     if kind == "boolean":
         return "yes" if float(value) >= 0.5 else "no"
     if isinstance(value, str):
         return value
-    return fmt_number(value)
+    return value_text(report, feature, float(value))
 
 
 def build_context(report: SegmentationReport, local: LocalExplanation) -> LocalTextContext:
     """The template context of one local explanation (formatting happens here)."""
     rows = []
     for c in local.contributions:
-        kind = report.feature_types.get(c["feature"], "numeric")
-        unit = unit_of(c["feature"], kind) if kind in ("numeric", "datetime") else ""
-        if any(has_phrase(c["feature"], p) for p in _RATE_PHRASES):
-            unit = ""  # "returns per year 4", not "returns per year 4 a year"
+        feature = c["feature"]
+        kind = report.feature_types.get(feature, "numeric")
+        unit = unit_words(report, feature) if kind in ("numeric", "datetime") else ""
         rows.append(ContributionRow(
-            label=feature_label(c["feature"], kind), is_level=kind == "categorical",
-            value=_value_text(c["value"], kind), segment_typical=_value_text(c["segment_typical"], kind),
-            overall_typical=_value_text(c["overall_typical"], kind), unit=unit,
+            label=label(report, feature), is_level=kind == "categorical",
+            value=_value_text(report, feature, c["value"], kind),
+            segment_typical=_value_text(report, feature, c["segment_typical"], kind),
+            overall_typical=_value_text(report, feature, c["overall_typical"], kind), unit=unit,
             towards=c["shap"] > 0))
     return LocalTextContext(
         customer_id=str(local.customer_id), segment_name=local.segment_name, is_noise=local.is_noise,
         target_name=local.explained_segment_name,
-        membership="" if local.probability is None or local.is_noise else fmt_number(local.probability),
+        membership="" if local.probability is None or local.is_noise else fmt_pct(local.probability),
         rows=tuple(rows), low_fidelity=local.low_fidelity,
-        fidelity=fmt_number(local.fidelity), fidelity_threshold=fmt_number(LOW_FIDELITY))
+        fidelity="" if local.fidelity is None else fmt_pct(local.fidelity), fidelity_threshold=fmt_pct(LOW_FIDELITY))
 
 
 def local_explanation_text(report: SegmentationReport, local: LocalExplanation) -> str:

@@ -14,12 +14,13 @@ next real difference of each joins its name. Every word's evidence is kept in
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import unicodedata
 from dataclasses import dataclass
 
-from segmenter.lexicon import LEVEL_NAME_WORDS
+from segmenter.lexicon import LEVEL_NAME_WORDS, NOUN_ADJECTIVES
 from segmenter.meanings import CURRENT_YEAR, ColumnMeaning, meanings_from_dict, ordinal_order
 from segmenter.report import MAX_NAME_LENGTH, NOISE_NAME, SegmentationReport
 
@@ -217,6 +218,8 @@ def _pick(candidates: list[NameTrait], extra: int = 0) -> list[NameTrait]:
     for t in candidates:
         if t.family in families:
             continue
+        if t.noun and any(c.noun for c in chosen) and t.word in NOUN_ADJECTIVES:
+            t = dataclasses.replace(t, word=NOUN_ADJECTIVES[t.word], noun=False)
         n_adj = sum(not c.noun for c in chosen)
         if (t.noun and any(c.noun for c in chosen)) or (not t.noun and n_adj >= MAX_ADJECTIVES + extra):
             continue

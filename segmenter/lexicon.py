@@ -135,6 +135,15 @@ LEVEL_NAME_WORDS = MappingProxyType({
     "marketing": "Marketing Professionals", "homemaker": "Homemakers", "retired": "Retirees",
     "student": "Students", "unemployed": "Job-Seeking",
 })
+#: The describing-word form of a level noun, used when the name already has its noun
+#: ("Male Big Spenders", not "Men Big Spenders").
+NOUN_ADJECTIVES = MappingProxyType({
+    "Men": "Male", "Women": "Female", "Artists": "Artist", "Doctors": "Doctor", "Engineers": "Engineer",
+    "Lawyers": "Lawyer", "Executives": "Executive", "Homemakers": "Homemaker", "Retirees": "Retired",
+    "Students": "Student", "Healthcare Workers": "Healthcare", "Entertainment Workers": "Entertainment",
+    "Marketing Professionals": "Marketing",
+})
+
 #: Ordered levels of a scale written in words, low to high.
 ORDINAL_LEVELS = (("low", "average", "high"), ("low", "medium", "high"), ("none", "low", "medium", "high"),
                   ("bronze", "silver", "gold"), ("bronze", "silver", "gold", "platinum"))

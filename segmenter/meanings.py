@@ -53,7 +53,6 @@ UNITS = ("", "currency", "$", "€", "£", "k$", "k€", "k£", "%", "days", "we
 SOURCES = ("inferred", "user", "llm")
 CURRENT_YEAR = 2026
 _HINT = re.compile(r"[(\[]([^()\[\]]{1,20})[)\]]")
-_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[a-z]{2,24}", re.IGNORECASE)
 _PHONE = re.compile(r"\+?[\d][\d ()./-]{6,20}\d")
 _PERSON_NAME = re.compile(r"[A-Z][a-z'\-]{1,20}(?: [A-Z][a-z'\-]{1,20}){1,3}")
@@ -159,12 +158,26 @@ def _split_glued(word: str) -> list[str]:
     return parts if parts and len(parts) <= 3 else [word]
 
 
+def _camel_split(piece: str) -> list[str]:
+    """'MntMeatProducts' -> Mnt Meat Products, 'CASH' stays, 'WebVisits2' -> Web Visits 2; any script."""
+    out, start = [], 0
+    for i in range(1, len(piece)):
+        a, b = piece[i - 1], piece[i]
+        nxt = piece[i + 1] if i + 1 < len(piece) else ""
+        if (a.islower() and b.isupper()) or (a.isupper() and b.isupper() and nxt.islower()) \
+                or (a.isdigit() != b.isdigit()):
+            out.append(piece[start:i])
+            start = i
+    out.append(piece[start:])
+    return [p for p in out if p]
+
+
 def name_tokens(name: str) -> tuple[list[str], list[str]]:
     """(lower-case word tokens with abbreviations expanded, unit hints from brackets)."""
     text = str(name)
     hints = [h.strip().lower() for h in _HINT.findall(text)]
     text = _HINT.sub(" ", text)
-    raw = _CAMEL.findall(re.sub(r"[^0-9A-Za-z]+", " ", text))
+    raw = [p for piece in re.findall(r"[^\W_]+", text) for p in _camel_split(piece)]
     out: list[str] = []
     for token in raw:
         low = token.lower()
@@ -326,8 +339,10 @@ def _per(tokens: list[str]) -> str:
     return ""
 
 
-def _label(tokens: list[str], role: str, kind: str, subject: str) -> str:
+def _label(tokens: list[str], role: str, kind: str, subject: str, name: str = "") -> str:
     words = [t for t in tokens if t not in ("z",)]
+    if not any(any(ch.isalpha() for ch in w) for w in words):  # "{{ 7*7 }}": no words to say it with
+        return " ".join(str(name).split())[:60] or "column"
     if role == "money" and subject:
         return f"spend on {subject}"
     if role == "household":
@@ -571,7 +586,7 @@ def infer_meaning(name: str, values: ValueProfile, kind: str = "numeric") -> Col
     if role == "score" and kind == "categorical" and _ordinal(values.levels):
         tags += ("ordinal",)
     unit, scale, ambiguity = _unit_and_scale(tokens, hints, role, values, kind)
-    label = _label(tokens, role, kind, subject if role == "money" else "")
+    label = _label(tokens, role, kind, subject if role == "money" else "", name)
     high, low = _phrases(role, label, subject, tags)
     if role == "category" and not ambiguity and len(tokens) <= 2 and any(t.isdigit() for t in tokens):
         ambiguity = "the name does not say what this column means; give it a label if you know it"

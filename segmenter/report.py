@@ -6,6 +6,7 @@ serialises to JSON and back without loss (``to_dict`` / ``from_dict``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -77,6 +78,17 @@ class SegmentationReport:
                 return seg
         known = ", ".join(str(s.id) for s in self.segments)
         raise ParameterError(f"There is no segment {segment_id}; the segments are {known}.")
+
+    @functools.cached_property
+    def column_meanings(self) -> dict:
+        """``{column: ColumnMeaning}`` read from :attr:`meanings` once per report."""
+        from .meanings import meanings_from_dict
+
+        return meanings_from_dict(self.meanings)
+
+    def meaning(self, column: str):
+        """The :class:`~segmenter.meanings.ColumnMeaning` of a column, or None when unknown."""
+        return self.column_meanings.get(column)
 
     @property
     def real_segments(self) -> list:

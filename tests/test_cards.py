@@ -60,6 +60,10 @@ def data_strings(report) -> list[str]:
     texts = set(report.names.values())
     for f in report.features:
         texts |= {f, humanize(f), feature_label(f, report.feature_types[f])}
+        if report.meaning(f) is not None:
+            texts.add(report.meaning(f).label)
+    for s in report.segments:
+        texts |= {t["word"] for t in s.name_traits}
     for levels in (report.overall.get("categorical") or {}).values():
         texts |= set(levels)
     for e in report.excluded_columns:
@@ -167,10 +171,12 @@ def test_units_and_kinds_follow_column_names(kmeans_report):
     for seg in kmeans_report.real_segments:
         for t in build_card(kmeans_report, seg.id).traits:
             by_label.setdefault(t.label, t)
-    if "days since last order" in by_label:
-        assert by_label["days since last order"].unit == "days"
+    if "days since last order" in by_label:  # the label says the unit: "329 vs 81 on average", never "days days"
+        assert by_label["days since last order"].unit == ""
     if "orders per year" in by_label:
-        assert by_label["orders per year"].unit == "a year"
+        assert by_label["orders per year"].unit == ""
+    if "age" in by_label:
+        assert by_label["age"].unit == "years"
     for label in ("discount share", "online share"):
         if label in by_label:
             assert by_label[label].kind == "percent" and by_label[label].value.endswith("%")
@@ -333,8 +339,8 @@ def test_hostile_table_text_is_inert_in_html(hostile_report, tmp_path):
     fragment = render_card_html(hostile_report, 1)
     for text in (page, fragment):
         assert "<script" not in text and "<img" not in text
-        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
-        assert BRACES_COL in text  # literally, never evaluated
+        assert "script alert script" in text  # the column said in its words, as plain text
+        assert BRACES_COL in text  # a name without words is shown literally, never evaluated
     assert html.escape(IMG_LEVEL, quote=False) in page
     assert {e["column"] for e in hostile_report.excluded_columns} == {NOTES_COL, "mostly_empty"}
     assert "<i>" not in page and "<strong>&lt;i&gt;notes&lt;/i&gt;</strong>: " in page
@@ -349,7 +355,7 @@ def test_hostile_table_text_is_inert_in_html(hostile_report, tmp_path):
 def test_hostile_table_text_is_inert_in_markdown(hostile_report):
     md = render_markdown(hostile_report)
     assert "<script" not in md and "<img" not in md
-    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in md
+    assert "script alert script" in md
     assert "=cmd\\(\\)" in md  # a level, shown as text
     assert "## Columns not used" in md and "**&lt;i&gt;notes&lt;/i&gt;**: " in md
     assert untraceable(strip_data(md, hostile_report, markdown=True), hostile_report) == []

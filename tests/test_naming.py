@@ -1,29 +1,30 @@
-"""Persona names: deterministic, unique, readable, and plain text even from hostile columns."""
+"""Persona names: every word backed by the numbers, unique in substance, plain text from hostile tables."""
 from __future__ import annotations
 
 import dataclasses
 import unicodedata
 
 import numpy as np
+import pandas as pd
 import pytest
 from jinja2 import Environment, StrictUndefined
 
 from explainers.drivers import explain_segments
-from explainers.naming import describe_feature, humanise, name_segments, trait
+from explainers.naming import NAME_EFFECT, NAME_LEVEL_SHARE, TYPICAL_NAME, name_segments
 from segmenter.demo import PERSONAS, make_demo_customers
 from segmenter.export import customers_frame
 from segmenter.model import CustomerSegmenter
 from segmenter.report import MAX_NAME_LENGTH, NOISE_NAME
 from segmenter.schema import apply_schema
 
-#: A word each planted persona's name must contain (from its strongest planted driver).
+#: A word each planted persona's name must contain (from its planted drivers).
 EXPECTED_WORDS = {
-    "Loyal Big Spenders": ("Spend", "Frequent", "Loyalty"),
-    "Bargain Hunters": ("Discount",),
+    "Loyal Big Spenders": ("Big Spenders", "Frequent", "Loyalty"),
+    "Bargain Hunters": ("Deal-Seeking", "High-Return", "Small-Basket"),
     "Lapsed Customers": ("Lapsed",),
-    "App-First Young Shoppers": ("Young", "Online", "App"),
+    "App-First Young Shoppers": ("Young", "Online", "App-First"),
     "Premium Occasional Buyers": ("Big-Basket", "Full-Price"),
-    "In-Store Traditionalists": ("Senior", "In-Store", "Store"),
+    "In-Store Traditionalists": ("Senior", "In-Store", "Offline"),
 }
 
 
@@ -56,7 +57,7 @@ def test_demo_names_are_readable_unique_and_deterministic(which, request, demo):
     print(f"\n[{named.algorithm}] names: {names}")
     assert name_segments(explained).names == names  # deterministic
     real = [names[s.id] for s in named.real_segments]
-    assert len({n.lower() for n in real}) == len(real)
+    assert len({frozenset(n.lower().split()) for n in real}) == len(real)  # unique in substance
     assert all(_plain_text(n) for n in names.values())
     if any(s.is_noise for s in named.segments):
         assert names[-1] == NOISE_NAME
@@ -67,76 +68,99 @@ def test_demo_names_are_readable_unique_and_deterministic(which, request, demo):
         assert any(word in name for word in EXPECTED_WORDS[persona.name]), (persona.name, name)
 
 
+@pytest.mark.parametrize("which", ["kmeans_named", "hdbscan_named"])
+def test_every_name_word_is_backed_by_the_numbers(which, request):
+    _, _, named = request.getfixturevalue(which)
+    for segment in named.real_segments:
+        assert segment.name_traits, segment.name
+        for trait in segment.name_traits:
+            assert trait["word"] in segment.name
+            if trait["direction"] == "level":
+                assert segment.categorical[trait["feature"]][trait["level"]] >= NAME_LEVEL_SHARE
+                continue
+            stats = segment.numeric[trait["feature"]]
+            assert abs(stats["effect_size"]) >= NAME_EFFECT or trait.get("tiebreak")
+            assert (stats["mean"] > stats["rest_mean"]) == (trait["direction"] == "higher"), trait
+
+
 def test_drivers_and_statistics_are_kept(kmeans_named):
     _, explained, named = kmeans_named
     for before, after in zip(explained.segments, named.segments):
         assert before.drivers == after.drivers and before.size == after.size
 
 
-def test_vocabulary():
-    assert trait("annual_spend", "higher")[0] == "High-Spend"
-    assert trait("days_since_last_order", "higher")[0] == "Lapsed"
-    assert trait("days_since_last_order", "lower")[0] == "Recent"
-    assert trait("avg_order_value", "lower")[0] == "Low-Basket"
-    assert trait("orders_per_year", "lower")[0] == "Occasional"
-    assert trait("age", "lower")[0] == "Young"
-    assert trait("usage_minutes", "higher")[0] == "High Usage Minutes"  # "age" is a whole word only
-    assert trait("couponRate", "higher")[0] == "Discount-Driven"
-    assert trait("preferred_channel", "higher", "in store")[0] == "In-Store-Preferring"
-    assert trait("zorblax_index", "lower")[0] == "Low Zorblax Index"
+def _flat(report, segment_id: int, keep: dict | None = None):
+    """A copy where segment ``segment_id`` differs from everyone only on the columns of ``keep``."""
+    segment = report.segment(segment_id)
+    numeric = {f: {**s, "effect_size": 0.0, "mean": s["overall_mean"], "rest_mean": s["overall_mean"]}
+               for f, s in segment.numeric.items()}
+    for f, (effect, mean, rest) in (keep or {}).items():
+        numeric[f] = {**numeric[f], "effect_size": effect, "mean": mean, "rest_mean": rest}
+    shares = {f: dict((report.overall.get("categorical") or {}).get(f) or {}) for f in segment.categorical}
+    return report.with_segment_updates({segment_id: {"numeric": numeric, "categorical": shares,
+                                                     "distinguishing": []}})
 
 
-def test_humanise_and_describe_feature():
-    assert humanise("annual_spend") == "Annual Spend"
-    assert humanise("avgOrderValue") == "Avg Order Value"
-    assert humanise("CLV_score") == "CLV Score"
-    assert humanise("CASH_ADVANCE") == "Cash Advance" and humanise("PURCHASES_TRX") == "Purchases TRX"
-    assert describe_feature("CASH_ADVANCE", "higher") == "higher cash advance"
-    assert humanise("\x00\n\t") == "Unnamed Column"
-    assert describe_feature("annual_spend", "higher") == "higher annual spend"
-    assert describe_feature("preferred_channel", "higher", "store") == "mostly 'store' preferred channel"
-    assert describe_feature("CLV_score", "lower") == "lower CLV score"
-
-
-def _with_drivers(report, drivers_by_id: dict):
-    return report.with_segment_updates({sid: {"drivers": d} for sid, d in drivers_by_id.items()})
-
-
-def test_clashing_names_get_a_third_trait_or_a_number(kmeans_named):
+def test_a_segment_without_clear_differences_is_called_mainstream(kmeans_named):
     _, explained, _ = kmeans_named
-    same = [{"feature": "annual_spend", "direction": "higher"},
-            {"feature": "orders_per_year", "direction": "higher"}]
-    report = _with_drivers(explained, {
-        1: same + [{"feature": "loyalty_member", "direction": "higher"}],
-        2: same + [{"feature": "age", "direction": "lower"}],
-        3: same, 4: same})
+    names = name_segments(_flat(explained, 1)).names
+    assert names[1] == TYPICAL_NAME
+
+
+def test_a_word_needs_a_real_gap_as_well_as_an_effect_size(kmeans_named):
+    _, explained, _ = kmeans_named
+    stats = explained.segment(1).numeric["age"]
+    overall = stats["overall_mean"]
+    big_gap = name_segments(_flat(explained, 1, {"age": (-1.2, overall - 12, overall + 1)})).names[1]
+    tiny_gap = name_segments(_flat(explained, 1, {"age": (-1.2, overall - 0.2, overall)})).names[1]
+    assert "Younger" in big_gap or "Young" in big_gap
+    assert tiny_gap == TYPICAL_NAME  # "61 vs 61" never names a segment, whatever its effect size
+
+
+def test_age_words_follow_the_segment_s_age(kmeans_named):
+    _, explained, _ = kmeans_named
+    young = name_segments(_flat(explained, 1, {"age": (-1.5, 25.0, 46.0)})).names[1]
+    fifties = name_segments(_flat(explained, 1, {"age": (0.8, 52.0, 42.0)})).names[1]
+    seniors = name_segments(_flat(explained, 1, {"age": (1.5, 68.0, 40.0)})).names[1]
+    assert young.startswith("Young ") and fifties.startswith("Older ") and seniors.startswith("Senior ")
+
+
+def test_category_words_need_a_clear_majority():
+    rng = np.random.default_rng(4)
+    n = 600
+    men = np.r_[np.full(300, "Male"), rng.choice(["Male", "Female"], 300, p=[0.1, 0.9])]
+    table = pd.DataFrame({"gender": men, "spend": np.r_[rng.normal(900, 50, 300), rng.normal(300, 50, 300)]})
+    report = CustomerSegmenter(algorithm="kmeans", k=2, seed=0, stability_runs=0, compare=False).fit(table).report_
+    named = name_segments(report)
+    by_spend = sorted(named.real_segments, key=lambda s: -s.numeric["spend"]["mean"])
+    assert "Male" in by_spend[0].name.split()  # "Male Big Spenders": the noun's describing form
+    assert {"Female", "Women"} & set(by_spend[1].name.split())  # "Low-Spend Women"
+    half = CustomerSegmenter(algorithm="kmeans", k=2, seed=0, stability_runs=0, compare=False).fit(
+        table.assign(gender=rng.choice(["Male", "Female"], n))).report_
+    assert not any(w in name_segments(half).names[s.id].split() for s in half.real_segments
+                   for w in ("Men", "Women", "Male", "Female"))
+
+
+def test_names_that_would_clash_take_their_next_real_difference(kmeans_named):
+    _, explained, _ = kmeans_named
+    spend = explained.segment(1).numeric["annual_spend"]
+    base = spend["overall_mean"]
+    both = {"annual_spend": (1.5, 3 * base, base)}
+    report = _flat(_flat(explained, 1, {**both, "age": (-0.9, 28.0, 46.0)}), 2,
+                   {**both, "days_since_last_order": (1.2, 300.0, 60.0)})
     names = name_segments(report).names
-    print(f"\nclashing drivers -> {names}")
-    assert len({n.lower() for n in names.values()}) == len(names)
-    assert names[1] == "High-Spend Frequent Loyalty Members"
-    assert names[2] == "Young High-Spend Frequent Buyers"
-    assert names[3] == "High-Spend Frequent Buyers"
-    assert names[4] == "High-Spend Frequent Buyers (2)"
+    print(f"\nclash -> {names[1]!r}, {names[2]!r}")
+    assert "Big Spenders" in names[1] and "Big Spenders" in names[2]
+    assert "Young" in names[1] and "Lapsed" in names[2]
+    assert "(" not in names[1] + names[2]
 
 
-def test_no_drivers_falls_back_to_segment_number(kmeans_named):
-    _, explained, _ = kmeans_named
-    segments = [dataclasses.replace(s, drivers=[], distinguishing=[]) for s in explained.segments]
-    names = name_segments(explained.replace(segments=segments)).names
-    assert names == {s.id: f"Segment {s.id}" for s in explained.segments}
-
-
-def test_hostile_driver_text_stays_plain(kmeans_named):
+def test_hostile_driver_text_cannot_enter_a_name(kmeans_named):
     _, explained, _ = kmeans_named
     hostile = [{"feature": "<script>alert(1)</script>", "direction": "higher"},
                {"feature": "{{7*7}}\x00\u202e\n" + "x" * 200, "direction": "lower"}]
-    named = name_segments(_with_drivers(explained, {1: hostile}))
-    name = named.names[1]
-    print(f"\nhostile drivers -> {name!r}")
-    assert _plain_text(name)
-    assert name.startswith("High <script>alert(1)</script> Low {{7*7}}") and name.endswith(" Customers")
-    html = Environment(autoescape=True, undefined=StrictUndefined).from_string("<h2>{{ n }}</h2>").render(n=name)
-    assert "<script>" not in html and "{{7*7}}" in html and "49" not in html
+    named = name_segments(explained.with_segment_updates({1: {"drivers": hostile}}))
+    assert "<" not in named.names[1] and "{{" not in named.names[1] and _plain_text(named.names[1])
 
 
 @pytest.fixture(scope="module")
@@ -158,4 +182,13 @@ def test_hostile_table_names_are_plain_text(hostile_run):
     env = Environment(autoescape=True, undefined=StrictUndefined)
     for name in names.values():
         html = env.from_string("{{ n }}").render(n=name)
-        assert "<script" not in html and "<img" not in html and "49" not in html
+        assert "<script" not in html and "<img" not in html and "49" not in html and "{{" not in name
+
+
+def test_renamed_segments_keep_their_old_names_as_aliases(kmeans_named):
+    _, _, named = kmeans_named
+    old = named.segment(2).name
+    renamed = named.rename(2, "VIP Club").rename(2, "Gold Club")
+    assert renamed.segment(2).name == "Gold Club" and renamed.segment(2).aliases == [old, "VIP Club"]
+    again = dataclasses.replace(renamed).rename(2, old)
+    assert again.segment(2).aliases == ["VIP Club", "Gold Club"]
