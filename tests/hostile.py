@@ -87,3 +87,113 @@ def xlsx_with_dimension(path, ref: str = "A1:XFD1048576", rows: int = 300, stray
             dst.writestr(item, data)
     plain.unlink()
     return path
+
+
+def padded_model_file(source, path, description_bytes: int):
+    """A copy of the model file ``source`` whose object description (``schema.json``) holds one more
+    entry, a list of tiny text nodes, until it is ``description_bytes`` long: a zip of about
+    1/400 of that (the padding compresses well) that skops would parse node by node."""
+    import json
+    import zipfile
+
+    node = json.dumps({"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode",
+                       "content": '"x"', "is_json": True, "__id__": 10**9}).encode()
+    stem, end = node.split(b"1000000000")  # every node gets its own id, as skops writes them
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename != "schema.json":
+                dst.writestr(item, src.read(item.filename))
+                continue
+            tree = json.loads(src.read(item.filename))
+            tree["content"]["padding"] = "@PAD@"
+            first_key = tree["key_types"]["content"][0]
+            tree["key_types"]["content"].append(dict(first_key))
+            head, tail = json.dumps(tree).encode().split(b'"@PAD@"')
+            n = max(0, description_bytes - len(head) - len(tail)) // (len(node) + 1)
+            with dst.open("schema.json", "w", force_zip64=True) as out:
+                out.write(head + b'{"__class__": "list", "__module__": "builtins", "__loader__": "ListNode", '
+                          b'"__id__": 2, "content": [')
+                for start in range(0, n, 10_000):
+                    ids = range(10**9 + start, 10**9 + min(n, start + 10_000))
+                    out.write((b"," if start else b"") + b",".join(stem + str(i).encode() + end for i in ids))
+                out.write(b"]}" + tail)
+    return path
+
+
+def _text_node(value: str) -> dict:
+    import json
+
+    return {"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode", "content": json.dumps(value),
+            "is_json": True, "__id__": 7}
+
+
+def built_with(module: str, cls: str, *args) -> dict:
+    """A skops node that builds ``module.cls(*args)`` on load (text and None arguments), as a
+    tampered file would write it: skops calls a trusted type with arguments from the file."""
+    none = {"__class__": "NoneType", "__module__": "builtins", "__loader__": "JsonNode", "content": "null",
+            "is_json": True, "__id__": 8}
+    content = [none if a is None else _text_node(str(a)) for a in args]
+    return {"__class__": cls, "__module__": module, "__loader__": "ConstructorFromReduceNode", "__id__": 9,
+            "content": {"__class__": "tuple", "__module__": "builtins", "__loader__": "TupleNode", "__id__": 10,
+                        "content": content}}
+
+
+def tampered_model_file(source, path, extras: dict | None = None, replace: dict | None = None):
+    """A copy of the model file ``source`` with skops nodes added to its extras (``extras``: name ->
+    node) or put in place of top-level entries (``replace``: key -> node)."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "schema.json":
+                tree = json.loads(data)
+                top = tree["content"]
+                for key, node in (replace or {}).items():
+                    top[key] = node
+                target = top["extras"]
+                for key, node in (extras or {}).items():
+                    if target.get("__loader__") != "DictNode":
+                        break
+                    target.setdefault("content", {})[key] = node
+                    kinds = target.setdefault("key_types", {"__class__": "list", "__module__": "builtins",
+                                                            "__loader__": "ListNode", "content": []})
+                    kinds["content"].append({"__class__": "str", "__module__": "builtins", "__loader__": "TypeNode",
+                                             "__id__": 11})
+                data = json.dumps(tree).encode()
+            dst.writestr(item, data)
+    return path
+
+
+def listing(*folders, recursive: bool = True) -> dict:
+    """Every path under each folder (or only its entries), with size and modification time."""
+    from pathlib import Path
+
+    out = {}
+    for folder in folders:
+        for p in sorted(Path(folder).rglob("*") if recursive else Path(folder).iterdir()):
+            stat = p.lstat()
+            out[str(p)] = (p.is_dir(), stat.st_size, stat.st_mtime_ns)
+    return out
+
+
+def first_node(source, loader: str) -> dict:
+    """The first skops node with ``__loader__ == loader`` in a model file's object description."""
+    import json
+    import zipfile
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("__loader__") == loader:
+                return node
+            node = list(node.values())
+        if isinstance(node, list):
+            for child in node:
+                found = walk(child)
+                if found is not None:
+                    return found
+        return None
+
+    with zipfile.ZipFile(source) as archive:
+        return walk(json.loads(archive.read("schema.json")))
