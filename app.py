@@ -15,6 +15,7 @@ import gradio as gr
 
 import app_session as sup
 from explainers import plots
+from explainers.chat.engine import MAX_QUESTION_CHARS, question_too_long
 from explainers.format import md_escape
 from segmenter.errors import SegmenterError
 
@@ -194,8 +195,10 @@ def on_rename(segment_id, name, session):
 # ---------------------------------------------------------------- chat & predict
 @friendly
 def on_chat(message, history, session):
-    session = need(session)
     message = str(message or "").strip()
+    if len(message) > MAX_QUESTION_CHARS:  # refused before anything reads it
+        raise gr.Error(question_too_long(len(message)), print_exception=False)
+    session = need(session)
     if not message:
         raise gr.Error("Type a question first, or click one of the suggested questions.")
     sup.require_analysis(session)
@@ -316,8 +319,9 @@ def build_app() -> gr.Blocks:
                 llm_line = gr.Markdown()
                 chatbot = gr.Chatbot(label="Ask about your segments", height=420, elem_id="chatbot")
                 with gr.Row():
-                    question = gr.Textbox(label="Your question", scale=4,
-                                          placeholder="e.g. How big is the largest segment?")
+                    question = gr.Textbox(label=f"Your question (up to {MAX_QUESTION_CHARS:,} characters)", scale=4,
+                                          placeholder="e.g. How big is the largest segment?",
+                                          max_length=MAX_QUESTION_CHARS)
                     ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
                 suggested = gr.Dataset(label="Suggested questions (click one)", components=[question],
                                        samples=[], samples_per_page=6)

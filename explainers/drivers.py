@@ -44,11 +44,39 @@ CHECKED_TOP = 3  # top drivers / profile features cross-checked ...
 AGREEMENT_WINDOW = 5  # ... against the other ranking's top 5
 
 
+class BoosterClassifier:
+    """A LightGBM surrogate rebuilt from its model text, with the LGBMClassifier calls we use.
+
+    Model files hold the text (``booster_.model_to_string()``) rather than a LightGBM object,
+    whose constructor a tampered file could call with its own arguments (``model_file=`` reads
+    any local file); loading builds only this, with ``lightgbm.Booster(model_str=...)``.
+    """
+
+    def __init__(self, model_text: str, classes) -> None:
+        from lightgbm import Booster
+
+        self.booster_ = Booster(model_str=str(model_text))
+        self.classes_ = np.asarray(classes)
+        n_models = self.booster_.num_model_per_iteration()
+        if len(self.classes_) < 2 or n_models != (1 if len(self.classes_) == 2 else len(self.classes_)):
+            raise ValueError(f"{len(self.classes_)} classes for a booster with {n_models} outputs per round")
+
+    def predict(self, X, raw_score: bool = False) -> np.ndarray:
+        """Raw scores (log-odds) with ``raw_score``, else the most likely class."""
+        if raw_score:
+            return np.asarray(self.booster_.predict(X, raw_score=True))
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def predict_proba(self, X) -> np.ndarray:
+        proba = np.asarray(self.booster_.predict(X))
+        return np.column_stack([1.0 - proba, proba]) if proba.ndim == 1 else proba
+
+
 @dataclass(frozen=True, eq=False)
 class Surrogate:
     """The fitted LightGBM surrogate and the map from its inputs back to table columns."""
 
-    model: LGBMClassifier
+    model: LGBMClassifier | BoosterClassifier  # the second once read back from a model file
     classes: list  # segment ids in the model's class order (-1 = Unassigned, when present)
     feature_names: list  # preprocessor output names
     feature_map: list  # (original_column, level or None) per preprocessor output column
@@ -68,7 +96,7 @@ class Surrogate:
         """
         import shap  # slow to import; only needed here
 
-        explainer = shap.TreeExplainer(self.model)
+        explainer = shap.TreeExplainer(self.model.booster_)
         with warnings.catch_warnings():  # binary models: a notice about shap's output format
             warnings.filterwarnings("ignore", message="LightGBM binary classifier", category=UserWarning)
             values = explainer.shap_values(X)
@@ -89,23 +117,30 @@ class Surrogate:
         return out
 
     def to_extras(self) -> dict:
-        """Skops-safe content for a model file's extras (LGBMClassifier, lists, strings)."""
-        return {"surrogate": {"model": self.model, "classes": [int(c) for c in self.classes],
+        """Content for a model file's extras: plain lists, strings and the model text as bytes
+        (no LightGBM object: see :class:`BoosterClassifier`)."""
+        return {"surrogate": {"model_text": self.model.booster_.model_to_string().encode("utf-8"),
+                              "classes": [int(c) for c in self.classes],
                               "feature_names": [str(n) for n in self.feature_names],
                               "feature_map": [[str(c), None if lvl is None else str(lvl)]
                                               for c, lvl in self.feature_map]}}
 
     @classmethod
     def from_extras(cls, extras: dict) -> "Surrogate":
+        from lightgbm.basic import LightGBMError
+
         try:
             d = extras["surrogate"]
-            model = d["model"]
-            if not isinstance(model, LGBMClassifier):
-                raise TypeError(type(model).__name__)
-            return cls(model=model, classes=[int(c) for c in d["classes"]],
-                       feature_names=[str(n) for n in d["feature_names"]],
-                       feature_map=[(str(c), None if lvl is None else str(lvl)) for c, lvl in d["feature_map"]])
-        except (KeyError, TypeError, ValueError) as exc:
+            text, classes = d["model_text"], [int(c) for c in d["classes"]]
+            if not isinstance(text, bytes):
+                raise TypeError(f"model text is {type(text).__name__}")
+            feature_names = [str(n) for n in d["feature_names"]]
+            feature_map = [(str(c), None if lvl is None else str(lvl)) for c, lvl in d["feature_map"]]
+            model = BoosterClassifier(text.decode("utf-8"), classes)
+            if model.booster_.num_feature() != len(feature_names) or len(feature_map) != len(feature_names):
+                raise ValueError("the feature lists do not match the model")
+            return cls(model=model, classes=classes, feature_names=feature_names, feature_map=feature_map)
+        except (KeyError, IndexError, AttributeError, TypeError, ValueError, UnicodeDecodeError, LightGBMError) as exc:
             raise ModelFileError("The explanation model stored in the model file is damaged or missing; "
                                  "run the segmentation again to rebuild it.") from exc
 

@@ -51,12 +51,15 @@ class LoadLimits:
     """Upper bounds checked before a table is fully loaded.
 
     ``max_unpacked_bytes`` bounds what a compressed Parquet or Excel file may unpack to: a
-    few KB of either can hold gigabytes of repeated text.
+    few KB of either can hold gigabytes of repeated text. ``max_columns`` bounds the width:
+    every column is profiled and compared with the others, and a customer table rarely needs
+    more than a few hundred.
     """
 
     max_bytes: int = 200 * 2**20
     max_rows: int = 2_000_000
     max_unpacked_bytes: int = 4 * 2**30
+    max_columns: int = 2_000
 
 
 def load_table(
@@ -297,6 +300,7 @@ def _read_text(data: bytes, name: str, ext: str, limits: LoadLimits) -> pd.DataF
         first = data[:end] if end >= 0 else data
         sample = codecs.decode(first, encoding, errors="replace").lstrip("\ufeff")
     header = _records(sample, sep, limit=1)
+    check_width(len(header[0]) if header else 0, name, limits)
     _check_names([h.strip() for h in header[0]] if header else [], name)
     try:
         df = pd.read_csv(
@@ -336,6 +340,7 @@ def _read_parquet(payload: bytes | str, name: str, limits: LoadLimits) -> pd.Dat
         return pq.ParquetFile(io.BytesIO(payload) if isinstance(payload, bytes) else payload, **kwargs)
 
     pf = open_file()
+    check_width(len(pf.schema_arrow.names), name, limits)
     _check_names([str(c).strip() for c in pf.schema_arrow.names], name)
     n_rows = pf.metadata.num_rows
     if n_rows > limits.max_rows:
@@ -382,8 +387,32 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _sheet_rows(sheet, name: str, limits: LoadLimits):
+    """The sheet's rows as value tuples, as wide as their own cells and at most ``max_columns``.
+
+    The declared size (``<dimension ref="A1:XFD1048576">``, free for a file to claim) is ignored:
+    openpyxl would pad every row to 16,384 cells and add a million empty rows, which took a
+    15 KB file over a minute. A row with a value past the column limit makes the table too wide.
+    """
+    sheet.reset_dimensions()
+    cap = limits.max_columns
+    for row in sheet.iter_rows(values_only=True):
+        if len(row) > cap:
+            extra = row[cap:]
+            if extra.count(None) != len(extra):
+                raise TooLargeError(f"{name} has values in column {cap + 1:,} or further; the limit is "
+                                    f"{cap:,} columns — keep the columns that describe customers (or raise "
+                                    "the limit) and load it again")
+            row = row[:cap]
+        yield row
+
+
+def _blank_row(row: tuple) -> bool:
+    return row.count(None) == len(row) or all(map(_is_blank, row))
+
+
 def _read_excel(payload: bytes | str, name: str, limits: LoadLimits) -> pd.DataFrame:
-    """First worksheet via openpyxl read-only, stopping once the row limit is passed."""
+    """First worksheet via openpyxl read-only, stopping once the row or column limit is passed."""
     import zipfile
 
     import openpyxl
@@ -404,7 +433,8 @@ def _read_excel(payload: bytes | str, name: str, limits: LoadLimits) -> pd.DataF
         if not wb.worksheets:
             raise EmptyFileError(f"{name}: the workbook has no worksheet")
         sheet = wb.worksheets[0]
-        rows = (r for r in sheet.iter_rows(values_only=True) if not all(map(_is_blank, r)))
+        declared_rows = sheet.max_row or 0  # the file's own claim: only worded in a message
+        rows = (r for r in _sheet_rows(sheet, name, limits) if not _blank_row(r))
         header = next(rows, None)
         if header is None:
             raise EmptyFileError(f"{name}: the file is empty (the first sheet has no cells)")
@@ -412,7 +442,7 @@ def _read_excel(payload: bytes | str, name: str, limits: LoadLimits) -> pd.DataF
         for row in rows:
             body.append(row)
             if len(body) > limits.max_rows:
-                approx = max((sheet.max_row or 0) - 1, len(body))
+                approx = max(declared_rows - 1, len(body))
                 raise TooLargeError(f"{name} has about {approx:,} rows; the limit is "
                                     f"{limits.max_rows:,} — take a sample or raise the limit")
     finally:
@@ -443,6 +473,14 @@ def _check_unpacked(n_bytes: int, name: str, limits: LoadLimits) -> None:
                             f"{_size(limits.max_unpacked_bytes)} — take a sample or raise the limit")
 
 
+def check_width(n_columns: int, name: str = "the table", limits: LoadLimits = LoadLimits()) -> None:
+    """Raise TooLargeError when a table has more than ``limits.max_columns`` columns."""
+    if n_columns > limits.max_columns:
+        raise TooLargeError(f"{name} has {n_columns:,} columns; the limit is {limits.max_columns:,} — keep "
+                            "the columns that describe customers (or raise the limit) and load it again")
+
+
+
 def _check_names(names: list[str], name: str) -> None:
     """Raise DuplicateColumnsError naming every repeated (non-blank) column name."""
     counts = Counter(n for n in names if n)
@@ -464,6 +502,7 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
 def _check_frame(df: pd.DataFrame, name: str, limits: LoadLimits) -> pd.DataFrame:
     if df.shape[1] == 0:
         raise EmptyFileError(f"{name} is empty: it has no columns")
+    check_width(df.shape[1], name, limits)
     _check_names([str(c) for c in df.columns], name)
     if len(df) == 0:
         raise EmptyFileError(f"{name} has column names but no rows")

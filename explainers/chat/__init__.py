@@ -5,7 +5,7 @@ whose every number is recorded with its source. An optional OpenAI-compatible LL
 (:class:`LLMClient`, configured from ``SEGMENT_LLM_*`` environment variables) may phrase
 answers; its text is used only when all its numbers check out.
 """
-from .engine import Answer, ChatEngine, Conversation
+from .engine import MAX_QUESTION_CHARS, Answer, ChatEngine, Conversation, question_too_long
 from .llm import LLMClient
 
-__all__ = ["ChatEngine", "Answer", "Conversation", "LLMClient"]
+__all__ = ["ChatEngine", "Answer", "Conversation", "LLMClient", "MAX_QUESTION_CHARS", "question_too_long"]

@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from .actions_text import record_text_numbers
 from .numbers import NumberBook
 from .operations import OperationError, Operations, Result
@@ -28,7 +26,34 @@ OPERATIONS = ("overview", "count_segments", "unassigned", "segment_size", "extre
 SAFETY_REASONS = frozenset({"instructions", "personal", "future"})
 ID_LEAD = frozenset({"customer", "client", "id", "cust", "customerid", "customer_id"})
 MAX_HISTORY = 10
-_RAW_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]*[A-Za-z0-9]|[A-Za-z0-9]")
+#: Longest question the chat reads (characters). A longer one is refused before any parsing;
+#: the app's question box states it.
+MAX_QUESTION_CHARS = 2000
+_RAW_CHUNK = re.compile(r"[A-Za-z0-9_\-.]+")
+_EDGE = "_-."
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def question_too_long(n_chars: int) -> str:
+    """The plain refusal of a question over :data:`MAX_QUESTION_CHARS` (the app shows it too)."""
+    return (f"Your question is {n_chars:,} characters long; the chat reads questions of up to "
+            f"{MAX_QUESTION_CHARS:,} characters. Shorten it and ask again.")
+
+
+def raw_tokens(question: str) -> list[str]:
+    """Id-like words as typed: letters, digits and ``_ - .`` inside, a letter or digit at each end.
+    One pass (runs of those characters, trimmed), so a long run costs its length, not its square."""
+    out = []
+    for chunk in _RAW_CHUNK.findall(question):
+        token = chunk.strip(_EDGE)
+        if token:
+            out.append(token)
+    return out
+
+
+def _coded(token: str) -> bool:
+    """Starts with a letter and holds a digit ("C100042", "cust-42"): looks like a customer id."""
+    return token[0] in _ASCII_LETTERS and any(ch.isdigit() for ch in token)
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,8 +78,12 @@ class Conversation:
     questions: list = field(default_factory=list)
 
     def ask(self, question: str, use_llm: bool = True) -> Answer:
-        """Answer ``question``; "and for segment 3?" reuses what the last answer was about."""
-        answer, intent = self.engine._respond(str(question), self.context, list(self.questions), use_llm)
+        """Answer ``question``; "and for segment 3?" reuses what the last answer was about.
+        A question over :data:`MAX_QUESTION_CHARS` gets a plain refusal, unparsed and unremembered."""
+        question = str(question)
+        if len(question) > MAX_QUESTION_CHARS:
+            return self.engine.too_long(len(question))
+        answer, intent = self.engine._respond(question, self.context, list(self.questions), use_llm)
         if intent is not None and answer.answered:
             self.context = intent  # carries "_focus": the segments the answer was about
         self.questions.append(str(question))
@@ -94,7 +123,7 @@ class ChatEngine:
         self.ops = Operations(report, customers, self.vocab, local_explainer)
         self.parser = Parser(report, self.vocab, self._find_customer)
         self.renderer = Renderer()
-        self._ids: np.ndarray | None = None
+        self._ids: dict | None = None
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -186,6 +215,15 @@ class ChatEngine:
                         self.follow_ups(result), True)
         return answer, list(result.focus.get("segments") or [])
 
+    def too_long(self, n_chars: int) -> Answer:
+        """The refusal of a question over :data:`MAX_QUESTION_CHARS` characters (nothing parsed)."""
+        book = NumberBook()
+        book.count(n_chars, "question: length in characters")
+        book.count(MAX_QUESTION_CHARS, "chat: longest question")
+        examples = self.suggested_questions(3)
+        return Answer(question_too_long(n_chars), "refuse", {"reason": "too_long", "requested": "refuse"},
+                      book.items, examples, False)
+
     def refusal(self, args: dict, operation: str = "refuse") -> Answer:
         book = NumberBook()
         words = [str(w)[:40] for w in args.get("words", []) if w and not any(ch.isdigit() for ch in str(w))]
@@ -214,29 +252,28 @@ class ChatEngine:
         return Answer(text, "clarify", dict(args), book.items, self.suggested_questions(3), False)
 
     # ----------------------------------------------------------- customers
-    def _id_values(self) -> np.ndarray:
+    def _id_index(self) -> dict:
+        """Lower-case id -> the id as stored (first row wins), built once: a lookup per question
+        word costs a dict access, not a scan of every customer."""
         if self._ids is None:
             source = self.customers["__id__"] if self.customers is not None else self.report.assignments["id"]
-            self._ids = source.astype(str).str.lower().to_numpy(dtype=object)
+            index: dict = {}
+            for value in source.astype(str).tolist():
+                index.setdefault(value.lower(), value)
+            self._ids = index
         return self._ids
 
     def _lookup(self, token: str) -> str | None:
-        ids = self._id_values()
-        hits = np.flatnonzero(ids == token.lower())
-        if not len(hits):
-            return None
-        source = self.customers["__id__"] if self.customers is not None else self.report.assignments["id"]
-        return str(source.iloc[int(hits[0])])
+        return self._id_index().get(token.lower())
 
     def _find_customer(self, question: str) -> tuple[str | None, str | None]:
         """(customer id found, id-like text not found) in a question."""
-        raw = _RAW_TOKEN.findall(str(question))
+        raw = raw_tokens(str(question))
         missing = None
         for k, tok in enumerate(raw):
             lead = k > 0 and raw[k - 1].lower() in ID_LEAD or (
                 k > 1 and raw[k - 2].lower() in ID_LEAD and raw[k - 1].lower() in ("no", "number", "nr"))
-            coded = bool(re.fullmatch(r"[A-Za-z]+[\w\-.]*\d[\w\-.]*", tok))
-            if not (coded or (lead and any(ch.isdigit() for ch in tok))):
+            if not (_coded(tok) or (lead and any(ch.isdigit() for ch in tok))):
                 continue
             found = self._lookup(tok)
             if found is not None:
@@ -312,4 +349,4 @@ class ChatEngine:
         return out[:3]
 
 
-__all__ = ["ChatEngine", "Conversation", "Answer", "OPERATIONS"]
+__all__ = ["ChatEngine", "Conversation", "Answer", "OPERATIONS", "MAX_QUESTION_CHARS", "question_too_long"]

@@ -10,6 +10,7 @@ parsed number or one of the column's known levels.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -124,10 +125,11 @@ def _scaled(report, column: str, value: float, percent: bool) -> float:
     return value / 100 if percent and _share_like(report, column) else value
 
 
-def _window_feature(vocab: Vocabulary, tokens: list[Token], positions: list, skip: set, numeric: bool):
+def _window_feature(vocab: Vocabulary, tokens: list[Token], positions: list, numeric: bool):
+    """The column named by the words at ``positions`` (free words next to a comparison)."""
     if not positions:
         return None
-    matches = vocab.match_features(tokens, skip=skip, only=set(positions))
+    matches = vocab.match_features(tokens, only=set(positions))
     for m in matches:
         kind = vocab.features[m.feature].kind
         if not m.generic_only and m.level is None and (kind != "categorical" or not numeric):
@@ -135,10 +137,10 @@ def _window_feature(vocab: Vocabulary, tokens: list[Token], positions: list, ski
     return None
 
 
-def _window(tokens: list[Token], start: int, step: int, size: int, taken: set) -> list:
+def _window(tokens: list[Token], start: int, step: int, size: int, taken: Callable[[int], bool]) -> list:
     out, i = [], start
     while 0 <= i < len(tokens) and len(out) < size:
-        if i in taken or tokens[i].text in STOP_WINDOW or tokens[i].number is not None:
+        if taken(i) or tokens[i].text in STOP_WINDOW or tokens[i].number is not None:
             break
         out.append(i)
         i += step
@@ -182,7 +184,10 @@ def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set)
         if percent:
             phrase.add(last + 1)
         end = max(phrase)
-        taken = set(skip) | used | phrase
+
+        def taken(k: int, phrase: set = phrase) -> bool:  # no set copies: a question of n comparisons stays linear
+            return k in skip or k in used or k in phrase
+
         right = _window(tokens, max(phrase) + 1, 1, 4, taken)
         left = _window(tokens, min(phrase) - 1, -1, 5, taken)
         match = None
@@ -192,9 +197,8 @@ def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set)
             match = found[0] if found and not found[0].generic_only else None
             match_positions: frozenset = frozenset()
         if match is None:
-            match = _window_feature(vocab, tokens, right, taken, True) or \
-                _window_feature(vocab, tokens, left, taken, True)
-            both = _window_feature(vocab, tokens, left + right, taken, True)
+            match = _window_feature(vocab, tokens, right, True) or _window_feature(vocab, tokens, left, True)
+            both = _window_feature(vocab, tokens, left + right, True)
             if both is not None and (match is None or both.weight > match.weight):
                 match = both  # "not ordered for more than 200 *days*": words on both sides
             match_positions = match.positions if match else frozenset()

@@ -9,11 +9,11 @@ an unknown column must never be answered with a different one.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 from .filters import Condition, parse_comparisons
+from .phrases import PhraseSet
 from .vocabulary import (
     NUMBER_WORDS,
     ORDINALS,
@@ -54,22 +54,24 @@ KEYWORDS = frozenset(SEGMENT_WORDS | UNASSIGNED_WORDS | EVERYONE_WORDS | PRONOUN
                         "below", "between", "least", "at", "exactly", "or", "greater", "fewer", "older",
                         "younger", "equal", "plus", "up", "from", "non", "without", "never", "#", "%",
                         "no", "nr", "num", "not", "mean", "means", "meaning", "assigned", "fit", "fits"})
-INJECTION = re.compile(
-    r"\bignore\b.*\b(instruction|instructions|previous|above|prompt|rules|everything)\b|\bdisregard\b|"
-    r"\bsystem\s*prompt\b|\b(your|the|initial|hidden)\s+(prompt|instructions|rules|guidelines)\b|"
-    r"\bjailbreak|\bdeveloper mode\b|\bpretend\b|\byou are now\b|\bact as\b|\brepeat\b.*\babove\b|"
-    r"\bforget\b.*\b(instructions|rules|everything)\b|\bprompt\b|\boverride\b|\breveal\b")
+#: Prompt injection, personal details and predictions, as word patterns (see :mod:`.phrases`):
+#: matched over the question's tokens in one pass, whatever its length.
+INJECTION = PhraseSet([
+    "ignore ... instruction|instructions|previous|above|prompt|rules|everything", "disregard",
+    "system prompt", "systemprompt", "your|the|initial|hidden prompt|instructions|rules|guidelines", "jailbreak*",
+    "developer mode", "pretend", "you are now", "act as", "repeat ... above",
+    "forget ... instructions|rules|everything", "prompt", "override", "reveal"])
 PERSONAL = frozenset({"email", "emails", "phone", "phones", "telephone", "address", "addresses", "postcode",
                       "zipcode", "zip", "ssn", "passport", "password", "passwords", "birthday", "dob", "iban",
                       "contact", "contacts", "surname", "firstname", "lastname", "identity"})
-PERSONAL_PHRASES = re.compile(r"\bcredit card number|\bdate of birth\b|\bsocial security\b|"
-                              r"\bhome (address|addresses|phone|number|town|city)\b|\bwhere (does|do|did) .*\blive\b|"
-                              r"\bnames? of (the )?(customer|customers|client|clients|people|person)\b|"
-                              r"\b(customers?|clients?|their|his|her|full|first|last|people) names?\b|"
-                              r"\bwho is customer\b")
-FUTURE = re.compile(r"\b(predict|prediction|predictions|predicted|forecast|forecasts|forecasting|future|"
-                    r"tomorrow|projection|projections|projected|will|going to|next (year|month|quarter|week|"
-                    r"season)|churn probability|likely to)\b")
+PERSONAL_PHRASES = PhraseSet([
+    "credit card number*", "date of birth", "social security", "home address|addresses|phone|number|town|city",
+    "where does|do|did ... live", "name|names of (the) customer|customers|client|clients|people|person",
+    "customer|customers|client|clients|their|his|her|full|first|last|people name|names", "who is customer"])
+FUTURE = PhraseSet([
+    "predict|prediction|predictions|predicted|forecast|forecasts|forecasting|future|tomorrow|projection|"
+    "projections|projected|will", "going to", "next year|month|quarter|week|season", "churn probability",
+    "likely to"])
 ID_LEAD = frozenset({"customer", "client", "id", "cust", "customerid", "customer_id", "#", "no", "number"})
 
 
@@ -83,13 +85,16 @@ class Intent:
 
 def refusal_reason(question: str) -> str | None:
     """"instructions", "personal" or "future" when the question is out of bounds, else None."""
-    text = " ".join(t.text for t in tokenize(question))
-    if INJECTION.search(text):
+    return refusal_of_words([t.text for t in tokenize(question)])
+
+
+def refusal_of_words(words: list[str]) -> str | None:
+    """:func:`refusal_reason` of tokens already split (lower case, as :func:`tokenize` gives them)."""
+    if INJECTION.find(words):
         return "instructions"
-    words = set(text.split())
-    if words & PERSONAL or PERSONAL_PHRASES.search(text):
+    if not PERSONAL.isdisjoint(words) or PERSONAL_PHRASES.find(words):
         return "personal"
-    if FUTURE.search(text):
+    if FUTURE.find(words):
         return "future"
     return None
 
@@ -149,12 +154,14 @@ class Parser:
 
     # --------------------------------------------------------------- tokens
     def tokens(self, question: str) -> list[Token]:
-        out = []
+        out, fixes = [], {}  # a word repeated in the question is corrected once
         for t in tokenize(question):
             if t.number is not None or t.text in self._known or t.stem in self._known:
                 out.append(t)
                 continue
-            fixed = correct(t.text, self._known, self._known_list)
+            if t.text not in fixes:
+                fixes[t.text] = correct(t.text, self._known, self._known_list)
+            fixed = fixes[t.text]
             out.append(t if fixed == t.text else Token(fixed, stem(fixed)))
         return out
 
@@ -433,4 +440,5 @@ class Parser:
         return decide(self, f, ctx)
 
 
-__all__ = ["Parser", "Intent", "refusal_reason", "KEYWORDS", "Condition"]
+__all__ = ["Parser", "Intent", "refusal_reason", "refusal_of_words", "KEYWORDS", "Condition", "PERSONAL",
+           "INJECTION", "PERSONAL_PHRASES", "FUTURE"]

@@ -293,8 +293,8 @@ class Vocabulary:
     def match_features(self, tokens: list[Token], skip: set | frozenset = frozenset(),
                        only: set | None = None, prefer_not: set | frozenset = frozenset()) -> list[FeatureMatch]:
         """Every feature some question words point to, best first (ties avoid ``prefer_not`` tokens)."""
-        usable = [(i, t.stem) for i, t in enumerate(tokens)
-                  if i not in skip and t.number is None and (only is None or i in only)]
+        positions = sorted(only) if only is not None else range(len(tokens))  # only: a few words, not all
+        usable = [(i, tokens[i].stem) for i in positions if i not in skip and tokens[i].number is None]
         found = []
         for info in self.features.values():
             used: set = set()
