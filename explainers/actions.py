@@ -189,7 +189,7 @@ def _fallback(report, segment, meanings: dict) -> SuggestedAction:
         return MAINSTREAM
     return SuggestedAction(
         "None of the action rules fits: this table has no spend, purchase, recency, tenure, channel or campaign "
-        "columns. Add such columns (or set their roles on the Data tab) to get specific suggestions.",
+        "columns. Add such columns (or set their roles in the column meanings) to get specific suggestions.",
         "no column of this table has a role the rules act on", "fallback")
 
 

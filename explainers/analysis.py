@@ -19,7 +19,8 @@ from segmenter.model import CustomerSegmenter
 from segmenter.persist import load_model, save_model
 from segmenter.report import SegmentationReport
 from segmenter.paths import REPORT_FILE, require_run_dir
-from segmenter.schema import apply_schema
+from segmenter.derived import derived_columns
+from segmenter.schema import apply_schema, profile_values
 
 from .drivers import Surrogate, explain_customer, explain_segments
 from .naming import name_segments
@@ -63,7 +64,12 @@ def analyse(table: pd.DataFrame, progress: Progress | None = None, **params) -> 
     segmenter = CustomerSegmenter(**params).fit(table, progress=_scaled(progress, 0.0, 0.7))
     report = segmenter.report_
     features = apply_schema(table, segmenter.schema_)
-    customers = customers_frame(report, features)
+    if segmenter.report_.data_summary.get("dropped_rows"):
+        features = features.loc[features.index.isin(segmenter.kept_index_)]
+    outcomes = profile_values(table.loc[features.index], segmenter.schema_)
+    derived, _ = derived_columns(features, segmenter.schema_.meanings)
+    extra = [frame for frame in (outcomes, derived) if len(frame.columns)]
+    customers = customers_frame(report, pd.concat([features, *extra], axis=1) if extra else features)
     progress(0.72, "Explaining segments (SHAP)")
     report, surrogate = explain_segments(report, segmenter, customers,
                                          seed=segmenter.seed)

@@ -103,12 +103,19 @@ def fmt_count(value: int | float) -> str:
 
 
 def fmt_pct(share: float | None) -> str:
-    """A share in 0..1 as a percentage: 0.234 -> ``"23%"``; tiny non-zero shares keep a decimal."""
+    """A share in 0..1 as a percentage, the one rule for every share we show (cards, chat,
+    explanations, charts): 0.234 -> ``"23%"``; below 10% one decimal (0.033 -> ``"3.3%"``); below
+    0.1% two significant figures; 0 -> ``"0%"``."""
     if share is None or not math.isfinite(share):
         return "n/a"
     pct = share * 100
-    if 0 < abs(pct) < 1:
-        return f"{pct:.1f}%"
+    if pct == 0:
+        return "0%"
+    if abs(pct) < 0.1:
+        return f"{pct:.2g}%"
+    if abs(pct) < 9.95:
+        text = f"{pct:.1f}"
+        return (text[:-2] if text.endswith(".0") else text) + "%"
     return f"{pct:.0f}%"
 
 

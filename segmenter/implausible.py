@@ -2,7 +2,7 @@
 
 :func:`implausible_values` checks the validated feature columns against their meanings and
 returns one finding per column and rule (with a count and examples), plus the rows that hold
-any of them. The findings are shown on the Data tab and in the report; the user may leave
+any of them. The findings are shown with the data profile and in the report; the user may leave
 those rows out (``CustomerSegmenter(drop_implausible=True)``). Either way, extreme values
 are capped before segmenting (:mod:`segmenter.preprocess`), so they cannot shape segments.
 """

@@ -115,11 +115,31 @@ SUBJECT_SYNONYMS = MappingProxyType({
             "senior", "seniors"),
 })
 
+#: Words people use for a column of a role, whatever its name.
+ROLE_SYNONYMS = MappingProxyType({
+    "frequency": ("often", "frequently", "howoften", "regularly", "frequency", "how often"),
+    "recency": ("recently", "recent", "lapsed", "inactive", "days since", "last purchase", "last bought"),
+    "tenure": ("tenure", "how long", "howlong", "loyal", "customer since", "member since", "joined"),
+    "outcome": ("responded", "responders", "response", "converted", "outcome"),
+    "campaign": ("campaign", "campaigns", "responded", "accepted", "offer"),
+    "complaint": ("complained", "complaints", "complaint", "complain"),
+    "experience": ("experience", "experienced", "career"),
+    "full_payment": ("payinfull", "full payers", "full"),
+})
+
 #: Verbs for money that is spent (a "balance" or a "limit" is not spent).
 SPEND_VERBS = ("spend", "spends", "spent", "spending", "buy", "buys", "bought", "buying", "purchase",
-               "purchases", "purchased", "purchasing", "pay", "pays", "paid")
+               "purchases", "purchased", "purchasing")
 BUY_VERBS = ("buy", "buys", "bought", "buying", "purchase", "purchases", "purchased", "order", "orders",
              "ordered", "shop", "shops", "shopped")
+#: Count words that are buying ("orders per year" says how often they buy).
+BUYING_WORDS = frozenset({"purchases", "purchase", "orders", "order", "transactions", "trips"})
+#: Words for the value of one order.
+BASKET_WORDS = ("basket", "baskets", "basket size", "ticket", "order value", "per order", "aov")
+#: Columns that say where someone lives, and the verbs for it ("lives in the South").
+PLACE_WORDS = frozenset({"region", "city", "state", "country", "location", "area", "province", "county", "town",
+                         "district", "territory"})
+LIVE_VERBS = ("live", "lives", "living", "located", "based")
 #: Money words that are not spending: held, owed or allowed.
 NOT_SPENT = frozenset({"balance", "limit", "credit", "deposit", "deposits", "loan", "debt", "income", "salary",
                        "minimum", "payments", "payment"})

@@ -165,7 +165,8 @@ def _camel_split(piece: str) -> list[str]:
         a, b = piece[i - 1], piece[i]
         nxt = piece[i + 1] if i + 1 < len(piece) else ""
         if (a.islower() and b.isupper()) or (a.isupper() and b.isupper() and nxt.islower()) \
-                or (a.isdigit() != b.isdigit()):
+                or (a.isdigit() != b.isdigit() and not (a.isalpha() and i - start == 1)):
+            # a one-letter code before its digits stays whole ("v00", "Q3"); "WebVisits2" splits
             out.append(piece[start:i])
             start = i
     out.append(piece[start:])
@@ -392,18 +393,39 @@ def _words(tokens: list[str], role: str, subject: str, channel: str, label: str)
         out += list(lx.CHANNELS[channel][1])
     if role in ("income", "age"):
         out += list(lx.SUBJECT_SYNONYMS[role])
+    if role == "birth_year":
+        out += list(lx.SUBJECT_SYNONYMS["age"]) + ["born", "birth", "year of birth"]
     if set(tokens) & lx.DEAL_WORDS:
         out += list(lx.SUBJECT_SYNONYMS["deals"])
+    out += list(lx.ROLE_SYNONYMS.get(role, ()))
+    if role == "count" and set(tokens) & lx.BUYING_WORDS and not set(tokens) & {"cash", "advance"}:
+        out += ["often", "howoften", "frequently", "frequent", "regularly"]  # "orders per year": how often they buy
+    if role == "money" and (set(tokens) & {"basket", "aov"} or _has(tokens, "order", "value")):
+        out += list(lx.BASKET_WORDS)
+    if {"full", "payment"} <= set(tokens):
+        out += list(lx.ROLE_SYNONYMS["full_payment"])
     return tuple(dict.fromkeys(w for w in out if w))
 
 
 def _verbs(role: str, tokens: list[str], tags: tuple) -> tuple:
-    if "spend" in tags:
+    if "spend" in tags or "basket" in tags:  # "spends the most per order"
         return lx.SPEND_VERBS
-    if role == "count" and set(tokens) & {"purchases", "purchase", "orders", "transactions"}:
+    if set(tokens) & lx.PLACE_WORDS:
+        return lx.LIVE_VERBS
+    if role == "flag" and set(tokens) & {"user", "users"}:  # "app user": do they use the app
+        return ("use", "uses", "used", "using")
+    if role in ("count", "frequency") and "buying" in tags:
         return lx.BUY_VERBS
     if role == "income":
-        return ("earn", "earns", "earned", "make", "makes")
+        return ("earn", "earns", "earned", "earning", "make", "makes")
+    if role == "money" and set(tokens) & {"payments", "payment", "bill", "bills", "charge", "charges", "fee", "fees"}:
+        return ("pay", "pays", "paid", "paying", "repay", "repays", "repaid")
+    if role in ("campaign", "outcome"):
+        return ("accept", "accepted", "accepts", "respond", "responded", "responds", "converted")
+    if role == "complaint":
+        return ("complain", "complained", "complains")
+    if "visits" in tags:
+        return ("visit", "visits", "visited", "browse", "browses", "browsed")
     return ()
 
 
@@ -421,7 +443,7 @@ def _tags(tokens: list[str], role: str, subject: str) -> tuple:
         tags.append("spend")
     if role == "money" and subject:
         tags.append("product")
-    if role in ("count", "frequency") and words & {"purchases", "purchase", "orders", "transactions", "trips"} \
+    if role in ("count", "frequency") and words & lx.BUYING_WORDS \
             and not words & {"cash", "advance"}:
         tags.append("buying")
     if "visits" in words:

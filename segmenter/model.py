@@ -19,6 +19,7 @@ from . import algorithms as alg
 from . import params
 from .errors import ColumnError, DataError, NotFittedError, ParameterError
 from .kchoice import PREFER_MIN_ROWS
+from .derived import derived_columns
 from .implausible import implausible_values
 from .meanings import meanings_to_dict, ordinal_order
 from .metrics import quality_metrics, stability
@@ -171,6 +172,7 @@ class CustomerSegmenter:
             dropped = int(implausible.sum())
             table, features = table.loc[~implausible], features.loc[~implausible]
             params.validate_for_rows(self.get_params(), len(table))
+        self.kept_index_ = table.index  # the rows segmented (all of them unless some were dropped)
         n = len(table)
         algorithm = "kmeans" if self.algorithm == "auto" else self.algorithm
         size = self.fit_sample_size or FIT_SAMPLE_SIZE["hdbscan" if self.algorithm == "auto" else algorithm]
@@ -202,6 +204,12 @@ class CustomerSegmenter:
         progress(0.75, "Profiling segments")
         numeric, categorical = self._numeric_and_categorical(schema)
         prof = profile_segments(features, labels, numeric, categorical)
+        derived, self.derived_meanings_ = derived_columns(features, schema.meanings)
+        if len(derived.columns):  # described per segment, never a feature (nor a name word)
+            more = profile_segments(derived, labels, list(derived.columns), [])
+            for seg_id, stats in more["segments"].items():
+                prof["segments"][seg_id]["numeric"].update(stats["numeric"])
+            prof["overall"]["numeric"].update(more["overall"]["numeric"])
         extra = profile_values(table, schema)
         outcome = profile_segments(extra, labels, [], list(extra.columns)) if len(extra.columns) else None
         ids = customer_ids(table, schema)
@@ -359,7 +367,8 @@ class CustomerSegmenter:
             feature_types={c: schema.kind_of(c) for c in schema.features},
             excluded_columns=schema.excluded, data_summary=summary, metrics=metrics,
             segments=segments, overall=overall, assignments=assignments,
-            meanings=meanings_to_dict(schema.meanings), profile_columns=list(schema.profile),
+            meanings=meanings_to_dict({**schema.meanings, **self.derived_meanings_}),
+            profile_columns=list(schema.profile), derived_columns=list(self.derived_meanings_),
             k_curve=fit.k_curve, comparison=comparison,
             projection=self._projection(X_fit, fit.labels, assignments["id"].to_numpy()[fit_rows]),
             cluster_tree=fit.cluster_tree)

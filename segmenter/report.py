@@ -69,6 +69,7 @@ class SegmentationReport:
     explanation: dict = field(default_factory=lambda: {"method": None, "surrogate_fidelity": None})
     meanings: dict = field(default_factory=dict)  # column -> ColumnMeaning as a dict (segmenter.meanings)
     profile_columns: list = field(default_factory=list)  # labels/outcomes shown per segment, never features
+    derived_columns: list = field(default_factory=list)  # numbers derived from features (a total spend), profiled only
     schema_version: str = SCHEMA_VERSION
 
     # ----------------------------------------------------------------- lookups

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from explainers.chat import Answer, ChatEngine
-from explainers.chat.filters import Condition, combined_mask, parse_comparisons, parse_flags
-from explainers.chat.vocabulary import Vocabulary, correct, tokenize
+from explainers.chat.filters import Condition, combined_mask, parse_comparisons, parse_levels
+from explainers.chat.tokens import correct, tokenize
+from explainers.chat.vocabulary import Vocabulary
 from segmenter.export import customers_frame
 from segmenter.schema import apply_schema
 from tests.test_chat_questions import build_demo_run, table_strings, unsupported
@@ -175,7 +176,7 @@ def test_filters_from_words(small):
         parsed = parse_comparisons(tokenize(words), vocab, report, set())
         assert len(parsed.conditions) == 1, words
         assert int(combined_mask(c, parsed.conditions).sum()) == int(gold.sum()), words
-    flags = parse_flags(tokenize("not loyalty members who prefer the store"), vocab, set())
+    flags = parse_levels(tokenize("not loyalty members who prefer the store"), vocab, set())
     got = {(x.column, x.op, x.value) for x in flags.conditions}
     assert got == {("loyalty_member", "is_false", None), ("preferred_channel", "is_level", "store")}
     assert parse_comparisons(tokenize("more than 3 pets"), vocab, report, set()).unresolved
@@ -288,7 +289,8 @@ PHRASINGS = [
     ('what is the typical number of orders per year for lapsed buyers', 'feature_statistic',
      {'segment': 'Lapsed', 'feature': 'orders_per_year', 'statistic': 'median'}),
     ('Which persona returns the most items?', 'rank_segments', {'feature': 'returns_per_year'}),
-    ('who are the most frequent buyers?', 'describe_segment', {'segments': ['Frequent']}),
+    # "most frequent" ranks the segments on purchase frequency (the answer names the top one)
+    ('who are the most frequent buyers?', 'rank_segments', {'feature': 'orders_per_year'}),
     ("what's the size of the young online shoppers segment", 'segment_size', {'segments': ['Young']}),
     ('How many people are in the biggest segment?', 'extreme_size', {}),
     ('list all segments', 'overview', {}),

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from explainers.chat import ChatEngine
+from explainers.chat.counts import MIN_COUNT_SHOWN
 from segmenter.export import customers_frame
 from segmenter.schema import apply_schema
 
@@ -64,9 +65,13 @@ class Gold:
     def share(self, s):
         return self.size(s) / len(self.c)
 
-    def rank(self, feature, highest=True, how="mean", level=None):
-        values = {s: (self.level_share(feature, level, s) if level else self.stat(feature, s, how))
-                  for s in self.real}
+    def level_count(self, feature, level, s=None):
+        return int((self.rows(s)[feature].astype(object) == level).sum())
+
+    def rank(self, feature, highest=True, how="mean", level=None, by="share"):
+        """The top segment; a level ranks by its share, or by its count ("the most PhDs")."""
+        values = {s: ((self.level_count if by == "count" else self.level_share)(feature, level, s) if level
+                      else self.stat(feature, s, how)) for s in self.real}
         top = (max if highest else min)(values, key=lambda s: values[s])
         return top, values[top]
 
@@ -86,6 +91,9 @@ def check(answer, case: Case) -> str | None:
             return f"args[{key}] = {answer.args.get(key)!r}, expected {want!r}"
     recorded = [float(n["value"]) for n in answer.numbers]
     for value in case.values:
+        if case.op == "count_customers" and float(value).is_integer() and 0 < value < MIN_COUNT_SHOWN \
+                and re.search(r"\bfewer than 5\b", answer.text):
+            continue  # counts under 5 are not shown (privacy), and the answer says so
         if not any(np.isclose(r, value, rtol=1e-9, atol=1e-9) for r in recorded):
             return f"gold value {value!r} not among recorded numbers {recorded[:12]}"
     if case.top is not None:
@@ -608,7 +616,7 @@ def cc_cases(report, customers) -> list[Case]:
 def test_cc_general_question_set():
     analysis, engine = shared_run("cc_general.csv")
     names = " ".join(s.name.lower() for s in analysis.report.real_segments)
-    assert "cash advance" in names  # the collision this set is about: column words inside names
+    assert "cash-advance" in names  # the collision this set is about: column words inside names
     assert_question_set(engine, cc_cases(analysis.report, analysis.customers), "CC GENERAL")
 
 
@@ -630,10 +638,11 @@ def personality_cases(report, customers) -> list[Case]:
                   Case(f"how many customers in segment {s} are single and have an income above 50000?",
                        "count_customers", {"segment": s},
                        (g.count((c["Marital_Status"] == "Single") & (c["Income"] > 50000), s),))]
+    # "the most PhD" counts PhD holders per segment (the answer shows each segment's share too)
     for q, feature, level in [("which segment has the most PhD?", "Education", "PhD"),
                               ("which segment has the most 2n cycle?", "Education", "2n Cycle"),
                               ("which segment has the highest income?", "Income", None)]:
-        top, value = g.rank(feature, True, level=level)
+        top, value = g.rank(feature, True, level=level, by="count")
         cases.append(Case(q, "rank_segments", {"feature": feature}, (value,), top))
     return cases
 

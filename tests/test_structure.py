@@ -179,7 +179,6 @@ def test_no_import_cycles_in_the_library_outside_the_chat():
     assert not cycles(graph), cycles(graph)
 
 
-@pytest.mark.xfail(reason="chat cycles are fixed in the chat restructure", strict=False)
 def test_no_import_cycles_in_the_whole_library_chat_included():
     found = cycles(import_graph())
     assert not found, found

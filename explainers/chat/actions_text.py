@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from .numbers import NumberBook, numbers_in_text
-from .operations import OperationError, Operations, Result
+from .results import Base, OperationError, Result
+
+Operations = Base  # the type every operation function takes
 
 MAX_PER_SEGMENT = 3
 MAX_SEGMENTS_ALL = 8

@@ -4,7 +4,9 @@ from __future__ import annotations
 import math
 
 from .numbers import NumberBook
-from .operations import MAX_TRAITS, OperationError, Operations, Result
+from .results import MAX_TRAITS, Base, OperationError, Result
+
+Operations = Base  # the type every operation function takes
 
 
 def _spread(share: float) -> float:
@@ -14,9 +16,9 @@ def _spread(share: float) -> float:
 def _gap(ops: Operations, a, b, feature: str) -> tuple[float, str | None]:
     """How far apart two segments are on a column (standardised), and the level that differs most."""
     kind = ops.kind(feature)
-    if kind == "categorical":
-        sa, sb = a.categorical.get(feature) or {}, b.categorical.get(feature) or {}
-        overall = (ops.report.overall.get("categorical") or {}).get(feature) or {}
+    if kind in ("categorical", "profile"):
+        sa, sb = ops.shares_of(a, feature), ops.shares_of(b, feature)
+        overall = ops.shares_of(None, feature)
         best, level = 0.0, None
         for lv in sorted(set(sa) | set(sb)):
             gap = abs(sa.get(lv, 0.0) - sb.get(lv, 0.0)) / _spread(overall.get(lv, 0.5))
@@ -35,24 +37,23 @@ def _gap(ops: Operations, a, b, feature: str) -> tuple[float, str | None]:
 
 def _pair_row(ops: Operations, a, b, feature: str, level: str | None, book: NumberBook) -> dict | None:
     kind = ops.kind(feature)
-    if kind == "categorical":
+    if kind in ("categorical", "profile"):
         if level is None:
             _, level = _gap(ops, a, b, feature)
         if level is None:
             return None
-        va = (a.categorical.get(feature) or {}).get(level, 0.0)
-        vb = (b.categorical.get(feature) or {}).get(level, 0.0)
+        va = ops.shares_of(a, feature).get(level, 0.0)
+        vb = ops.shares_of(b, feature).get(level, 0.0)
         return {"label": ops.label(feature), "level": level, "unit": "", "kind": "categorical",
-                "a": book.pct(va, f"{ops.path(a.id)}.categorical.{feature}.{level}"),
-                "b": book.pct(vb, f"{ops.path(b.id)}.categorical.{feature}.{level}"),
+                "a": book.pct(va, ops.level_source(a, feature, level)),
+                "b": book.pct(vb, ops.level_source(b, feature, level)),
                 "higher": "a" if va > vb else ("b" if vb > va else "")}
     va, vb = (a.numeric.get(feature) or {}).get("mean"), (b.numeric.get(feature) or {}).get("mean")
     if va is None or vb is None:
         return None
-    pct = ops.as_percent(feature)
     return {"label": ops.label(feature), "level": "", "unit": ops.unit(feature), "kind": ops.kind(feature),
-            "a": book.value(va, f"{ops.path(a.id)}.numeric.{feature}.mean", pct),
-            "b": book.value(vb, f"{ops.path(b.id)}.numeric.{feature}.mean", pct),
+            "a": ops.value(book, feature, va, f"{ops.path(a.id)}.numeric.{feature}.mean"),
+            "b": ops.value(book, feature, vb, f"{ops.path(b.id)}.numeric.{feature}.mean"),
             "higher": "a" if va > vb else ("b" if vb > va else "")}
 
 
@@ -61,7 +62,7 @@ def compare(ops: Operations, args: dict) -> Result:
     if not segs:
         raise OperationError("need_segment")
     feature = args.get("feature")
-    if feature is not None and feature not in ops.report.features:
+    if feature is not None and feature not in ops.vocab.columns:
         raise OperationError("unknown_column", words=[str(feature)])
     book = NumberBook()
     a = ops.seg(segs[0])
@@ -90,4 +91,49 @@ def compare(ops: Operations, args: dict) -> Result:
                       feature=feature)
 
 
-__all__ = ["compare"]
+def larger_of(ops: Operations, args: dict) -> Result:
+    """Of two segments, the one with more customers (or the higher value of a column) first."""
+    segs = [int(s) for s in args.get("segments") or []][:2]
+    if len(segs) < 2:
+        raise OperationError("need_segment")
+    a, b = ops.seg(segs[0]), ops.seg(segs[1])
+    feature, level = args.get("feature"), args.get("level")
+    book = NumberBook()
+    if feature is None:
+        va, vb = float(a.size), float(b.size)
+        shown = lambda seg, v: book.count(v, f"{ops.path(seg.id)}.size")  # noqa: E731
+        what = {"label": "customers", "kind": "size"}
+    else:
+        if feature not in ops.vocab.columns:
+            raise OperationError("unknown_column", words=[str(feature)])
+        kind = ops.kind(feature)
+        stat = "median" if args.get("statistic") == "median" and kind in ("numeric", "datetime") else "mean"
+        if kind in ("categorical", "profile"):
+            if level is None:
+                levels = set(ops.shares_of(None, feature))
+                if not (levels and levels <= {"yes", "no"}):
+                    raise OperationError("need_level", label=ops.label(feature), levels=sorted(levels))
+                level = "yes"
+            va, vb = ops.shares_of(a, feature).get(level, 0.0), ops.shares_of(b, feature).get(level, 0.0)
+            shown = lambda seg, v: book.pct(v, ops.level_source(seg, feature, level))  # noqa: E731
+        else:
+            va, vb = (a.numeric.get(feature) or {}).get(stat), (b.numeric.get(feature) or {}).get(stat)
+            if va is None or vb is None:
+                raise OperationError("no_values", label=ops.label(feature))
+            shown = lambda seg, v: (book.pct(v, f"{ops.path(seg.id)}.numeric.{feature}.{stat}")  # noqa: E731
+                                    if kind == "boolean" else
+                                    ops.value(book, feature, v, f"{ops.path(seg.id)}.numeric.{feature}.{stat}"))
+        what = {"label": ops.label(feature), "kind": kind, "level": level or "",
+                "stat_word": "median" if stat == "median" else "average", "unit": ops.unit(feature)}
+    first, second = (a, va), (b, vb)
+    smaller = bool(args.get("smaller"))
+    if (vb > va) != smaller and vb != va:
+        first, second = second, first
+    ctx = {"what": {"level": "", "unit": "", "stat_word": "", **what}, "smaller": smaller, "tied": va == vb,
+           "first": {**ops.seg_ref(first[0], book), "value": shown(first[0], first[1])},
+           "second": {**ops.seg_ref(second[0], book), "value": shown(second[0], second[1])}}
+    return ops.result("larger_of", args, "larger_of.md.j2", ctx, book, segments=[first[0].id, second[0].id],
+                      feature=feature)
+
+
+__all__ = ["compare", "larger_of"]

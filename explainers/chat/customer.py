@@ -6,13 +6,11 @@ import math
 from segmenter.errors import SegmenterError
 
 from .numbers import NumberBook
-from .operations import OperationError, Operations, Result
+from .results import Base, OperationError, Result, Safe
+
+Operations = Base  # the type every operation function takes
 
 MAX_ROWS = 3
-
-
-class Safe(str):
-    """Markdown we produced ourselves (or a trusted renderer did): not escaped again."""
 
 
 def _finite(value) -> bool:
@@ -86,11 +84,10 @@ def customer(ops: Operations, args: dict) -> Result:
             stats = seg.numeric.get(feature) or {}
             if ops.kind(feature) == "categorical" or stats.get("median") is None or not _finite(value):
                 continue
-            pct = ops.as_percent(feature)
             rows.append({"feature": feature, "label": ops.label(feature), "unit": ops.unit(feature),
-                         "value": book.value(float(value), f"customers: {feature} of customer", pct),
-                         "typical": book.value(stats["median"], f"{ops.path(seg.id)}.numeric.{feature}.median",
-                                               pct)})
+                         "value": ops.value(book, feature, float(value), f"customers: {feature} of customer"),
+                         "typical": ops.value(book, feature, stats["median"],
+                                              f"{ops.path(seg.id)}.numeric.{feature}.median")})
             if len(rows) == MAX_ROWS:
                 break
     ctx = {"customer_id": customer_id, "segment": ops.seg_ref(seg, book), "rows": rows,

@@ -13,18 +13,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .actions_text import record_text_numbers
+from .answer import Answer
 from .numbers import NumberBook
+from .intent import Intent
 from .operations import OperationError, Operations, Result
-from .parser import Intent, Parser, refusal_reason
+from .parser import Parser, refusal_reason
 from .render import Renderer
 from .vocabulary import Vocabulary
 
-OPERATIONS = ("overview", "count_segments", "unassigned", "segment_size", "extreme_size", "describe_segment",
-              "compare_segments", "rank_segments", "feature_statistic", "count_customers", "customer_segment",
-              "quality", "suggest_actions")
+OPERATIONS = ("overview", "count_segments", "unassigned", "segment_size", "segment_sizes", "extreme_size",
+              "describe_segment", "compare_segments", "rank_segments", "per_segment", "larger_of",
+              "feature_statistic", "count_customers", "customer_segment", "quality", "suggest_actions", "columns",
+              "label_agreement")
 #: Refusals the LLM is never asked to second-guess.
-SAFETY_REASONS = frozenset({"instructions", "personal", "future"})
+SAFETY_REASONS = frozenset({"instructions", "personal", "future", "causal"})
 ID_LEAD = frozenset({"customer", "client", "id", "cust", "customerid", "customer_id"})
+#: Words that make a bare number an id ("why is 6182 in ..."), when it is one of the table's ids.
+ID_QUESTION = frozenset({"why", "which", "what", "where", "belong", "belongs", "segment", "group", "cluster"})
+_COMPARING = frozenset({"than", "over", "under", "above", "below", "least", "most", "more", "less", "between",
+                        "to", "and", "exactly", "equals", "aged", "before", "after"})
 MAX_HISTORY = 10
 #: Longest question the chat reads (characters). A longer one is refused before any parsing;
 #: the app's question box states it.
@@ -54,19 +61,6 @@ def raw_tokens(question: str) -> list[str]:
 def _coded(token: str) -> bool:
     """Starts with a letter and holds a digit ("C100042", "cust-42"): looks like a customer id."""
     return token[0] in _ASCII_LETTERS and any(ch.isdigit() for ch in token)
-
-
-@dataclass(frozen=True, eq=False)
-class Answer:
-    """One answer: Markdown-safe ``text``, the operation run, and every number with its source."""
-
-    text: str
-    operation: str
-    args: dict
-    numbers: list
-    suggestions: list
-    answered: bool
-    via: str = "grounded"  # "grounded" or "llm" (LLM phrasing of grounded results)
 
 
 @dataclass(eq=False)
@@ -163,7 +157,9 @@ class ChatEngine:
         """(answer, context for the next question: the intent plus the segments it was about)."""
         intent = self.parser.parse(question, context)
         grounded, focus = self._execute(intent)
-        remembered = Intent(intent.operation, {**intent.args, "_focus": focus})
+        recent = list((context.args.get("_recent") if context is not None else None) or [])
+        recent = ([s for s in recent if s not in focus] + list(focus))[-2:]  # the last two segments talked about
+        remembered = Intent(intent.operation, {**intent.args, "_focus": focus, "_recent": recent})
         if use_llm and self.llm is not None and self._llm_may_answer(intent):
             phrased, llm_intent = self.llm.answer(self, question, previous, grounded)
             if phrased is not None:
@@ -204,8 +200,11 @@ class ChatEngine:
         if intent.operation == "clarify":
             return self.clarify(intent.args), []
         if intent.operation == "help":
-            text = self.renderer.render("help.md.j2", {"examples": self.suggested_questions(6)})
-            return Answer(text, "help", {}, [], self.suggested_questions(3), True), []
+            examples = self.suggested_questions(6)
+            book = NumberBook()
+            record_text_numbers("\n".join(examples), "example questions", book)
+            text = self.renderer.render("help.md.j2", {"examples": examples})
+            return Answer(text, "help", {}, book.items, self.suggested_questions(3), True), []
         args = {k: v for k, v in intent.args.items() if not k.startswith("_")}
         try:
             result = self.compute(Intent(intent.operation, args))
@@ -221,6 +220,7 @@ class ChatEngine:
         book.count(n_chars, "question: length in characters")
         book.count(MAX_QUESTION_CHARS, "chat: longest question")
         examples = self.suggested_questions(3)
+        record_text_numbers("\n".join(examples), "example questions", book)
         return Answer(question_too_long(n_chars), "refuse", {"reason": "too_long", "requested": "refuse"},
                       book.items, examples, False)
 
@@ -238,6 +238,7 @@ class ChatEngine:
         record_text_numbers(ctx["customer_id"], "question: customer id", book)
         record_text_numbers(ctx["message"], "error message", book)
         record_text_numbers(" ".join(ctx["levels"]), "report: levels", book)
+        record_text_numbers("\n".join(ctx["examples"]), "example questions", book)
         text = self.renderer.render("refuse.md.j2", ctx)
         return Answer(text, "refuse", {"reason": ctx["reason"], "requested": operation}, book.items,
                       ctx["examples"], False)
@@ -270,10 +271,18 @@ class ChatEngine:
         """(customer id found, id-like text not found) in a question."""
         raw = raw_tokens(str(question))
         missing = None
+        about_one = bool({w.lower() for w in raw} & ID_QUESTION)
         for k, tok in enumerate(raw):
             lead = k > 0 and raw[k - 1].lower() in ID_LEAD or (
                 k > 1 and raw[k - 2].lower() in ID_LEAD and raw[k - 1].lower() in ("no", "number", "nr"))
-            if not (_coded(tok) or (lead and any(ch.isdigit() for ch in tok))):
+            bare = (about_one and tok.isdigit() and len(tok) >= 3 and not (k > 0 and raw[k - 1].lower() in _COMPARING)
+                    and not (k > 0 and raw[k - 1].lower() in ("segment", "seg", "group", "cluster")))
+            if not (_coded(tok) or (lead and any(ch.isdigit() for ch in tok)) or bare):
+                continue
+            if bare and not lead and not _coded(tok):
+                found = self._lookup(tok)
+                if found is not None:
+                    return found, None
                 continue
             found = self._lookup(tok)
             if found is not None:

@@ -1,49 +1,34 @@
-"""A tiny, safe filter language for counting questions.
+"""A tiny, safe filter language for counting questions, read from words.
 
-A :class:`Condition` is (column, op, value): op is one of ``>``, ``>=``, ``<``, ``<=``,
-``==``, ``!=``, ``between``, ``is_true``, ``is_false``, ``is_level``, ``not_level``.
-Conditions are read from words ("more than 3 returns", "spend over 2000", "between 30 and
-40 years old", "older than 60", "loyalty members", "who prefer the store") and applied
-with vectorised numpy/pandas comparisons on the ``customers`` frame. No text is ever
-evaluated (no eval/query): a column must be one of the report's features and a value a
-parsed number or one of the column's known levels.
+A :class:`Condition` is (column, op, value): op is one of ``>``, ``>=``, ``<``, ``<=``, ``==``,
+``!=``, ``between``, ``is_true``, ``is_false``, ``is_level``, ``not_level`` or ``in`` (one of
+several levels). Conditions are read from words ("more than 3 returns", "earning over 100k",
+"between 30 and 40", "over 60" when only one column can be meant, "with kids", "no balance",
+"women", "artists or entertainers"), with the value read in the column's unit (100k on a
+k$ column is 100; 50% on a 0-1 share is 0.5), and applied with vectorised comparisons on
+the customers frame. Nothing is evaluated as code: a column must be one of the report's
+columns and a value a parsed number or one of the column's known levels.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from .vocabulary import Token, Vocabulary
+from .tokens import Token
+from .vocabulary import Vocabulary, general_first
+from .words import COMPARATORS, NEGATIONS, POSSESSION, POSTFIX, STOP_WINDOW, UNIT_WORDS
 
 NUMERIC_OPS = (">", ">=", "<", "<=", "==", "!=", "between")
-FLAG_OPS = ("is_true", "is_false", "is_level", "not_level")
+FLAG_OPS = ("is_true", "is_false", "is_level", "not_level", "in")
 OPS = NUMERIC_OPS + FLAG_OPS
-
-#: Word sequences that compare, longest first within each op: (words, op, implied feature words).
-COMPARATORS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
-    (("no", "less", "than"), ">=", ()), (("not", "less", "than"), ">=", ()),
-    (("no", "more", "than"), "<=", ()), (("not", "more", "than"), "<=", ()),
-    (("not", "equal", "to"), "!=", ()),
-    (("more", "than"), ">", ()), (("greater", "than"), ">", ()), (("higher", "than"), ">", ()),
-    (("bigger", "than"), ">", ()), (("larger", "than"), ">", ()), (("older", "than"), ">", ("age",)),
-    (("less", "than"), "<", ()), (("fewer", "than"), "<", ()), (("lower", "than"), "<", ()),
-    (("smaller", "than"), "<", ()), (("younger", "than"), "<", ("age",)),
-    (("at", "least"), ">=", ()), (("at", "most"), "<=", ()), (("up", "to"), "<=", ()),
-    (("equal", "to"), "==", ()), (("over",), ">", ()), (("above",), ">", ()), (("exceeding",), ">", ()),
-    (("under",), "<", ()), (("below",), "<", ()), (("exactly",), "==", ()), (("equals",), "==", ()),
-    ((">=",), ">=", ()), (("<=",), "<=", ()), ((">",), ">", ()), (("<",), "<", ()), (("==",), "==", ()),
-    (("=",), "==", ()), (("!=",), "!=", ()),
-)
-#: Words after a number that turn it into a bound: "3 or more", "5 or fewer", "10+".
-POSTFIX = MappingProxyType({("or", "more"): ">=", ("or", "above"): ">=", ("or", "over"): ">=", ("plus",): ">=",
-           ("or", "less"): "<=", ("or", "fewer"): "<=", ("or", "under"): "<=", ("or", "below"): "<="})
-NEGATIONS = frozenset({"not", "non", "no", "without", "never"})
-STOP_WINDOW = frozenset({"and", "or", "but", "who", "whose", "which", "with", "while", "in", "among",
-                         "segment", "group", "cluster", ",", "than", "between"})
+#: Roles whose columns a bare number ("over 60", "under 25") may mean, with a plausible range.
+VALUE_ONLY_ROLES = {"age": (0, 120)}
+#: Roles whose "no X" / "with X" means zero / more than zero ("no kids", "with a cash advance").
+PRESENCE_ROLES = frozenset({"count", "money", "household", "frequency", "share"})
+#: Verbs that make "bought wine" a condition (spent more than nothing on wine) when customers are counted.
+BUY_TRIGGERS = frozenset({"bought", "purchased"})
 
 
 @dataclass(frozen=True)
@@ -52,7 +37,7 @@ class Condition:
 
     column: str
     op: str
-    value: float | str | None = None
+    value: float | str | list | None = None
     value2: float | None = None
 
     def __post_init__(self) -> None:
@@ -62,10 +47,11 @@ class Condition:
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows of ``frame`` meeting the condition (missing values never do)."""
         series = frame[self.column]
-        if self.op in ("is_level", "not_level"):
+        if self.op in ("is_level", "not_level", "in"):
             present = series.notna().to_numpy(dtype=bool)
-            hit = (series.astype(object) == self.value).to_numpy(dtype=bool)
-            return present & (hit if self.op == "is_level" else ~hit)
+            wanted = list(self.value) if self.op == "in" else [self.value]
+            hit = series.astype(object).isin(wanted).to_numpy(dtype=bool)
+            return present & (~hit if self.op == "not_level" else hit)
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         with np.errstate(invalid="ignore"):
             if self.op == "is_true":
@@ -95,6 +81,14 @@ class Condition:
         return out
 
 
+def combined_mask(frame: pd.DataFrame, conditions, join: str = "and") -> np.ndarray:
+    """Rows meeting all (``join="and"``) or any (``"or"``) of the conditions."""
+    if not conditions:
+        return np.ones(len(frame), dtype=bool)
+    masks = [c.mask(frame) for c in conditions]
+    return np.logical_and.reduce(masks) if join != "or" else np.logical_or.reduce(masks)
+
+
 @dataclass(frozen=True)
 class ParsedFilters:
     """Conditions read from a question, the token positions they used, and loose ends."""
@@ -102,71 +96,109 @@ class ParsedFilters:
     conditions: tuple
     used: frozenset
     unresolved: tuple  # comparator phrases whose column could not be found, e.g. ("more than 3",)
+    starts: tuple = ()  # first token position of each condition (for and/or between them)
+    ambiguous: tuple = ()  # [columns] that a condition's words fit equally ("children": kids or teenagers?)
 
 
-def combined_mask(frame: pd.DataFrame, conditions) -> np.ndarray:
-    mask = np.ones(len(frame), dtype=bool)
-    for condition in conditions:
-        mask &= condition.mask(frame)
-    return mask
+# ----------------------------------------------------------------------------- values
+def scaled_value(report, column: str, token: Token) -> float:
+    """A written number in the column's unit: 100k on a k$ column is 100; 50% (or 50) on a
+    0-1 share is 0.5; 2 years on a months column is 24."""
+    value = float(token.number)
+    meaning = report.meaning(column) if hasattr(report, "meaning") else None
+    if meaning is None:
+        return value
+    if meaning.unit.startswith("k") and len(meaning.unit) == 2 and (token.suffix == "k" or value >= 1000):
+        return value / 1000 if token.suffix == "k" or value >= 1000 else value
+    if tuple(meaning.scale) == (0, 1) and (token.percent or value > 1):
+        return value / 100
+    return value
 
 
 def _match(tokens: list[Token], i: int, words: tuple) -> bool:
     return i + len(words) <= len(tokens) and all(tokens[i + k].text == w for k, w in enumerate(words))
 
 
-def _share_like(report, column: str) -> bool:
-    stats = (report.overall.get("numeric") or {}).get(column) or {}
-    lo, hi = stats.get("min"), stats.get("max")
-    return lo is not None and hi is not None and 0 <= lo and hi <= 1
-
-
-def _scaled(report, column: str, value: float, percent: bool) -> float:
-    return value / 100 if percent and _share_like(report, column) else value
-
-
-def _window_feature(vocab: Vocabulary, tokens: list[Token], positions: list, numeric: bool):
-    """The column named by the words at ``positions`` (free words next to a comparison)."""
-    if not positions:
-        return None
-    matches = vocab.match_features(tokens, only=set(positions))
-    for m in matches:
-        kind = vocab.features[m.feature].kind
-        if not m.generic_only and m.level is None and (kind != "categorical" or not numeric):
-            return m
-    return None
-
-
-def _window(tokens: list[Token], start: int, step: int, size: int, taken: Callable[[int], bool]) -> list:
+def _window(tokens: list[Token], start: int, step: int, size: int, taken: set) -> list:
     out, i = [], start
     while 0 <= i < len(tokens) and len(out) < size:
-        if taken(i) or tokens[i].text in STOP_WINDOW or tokens[i].number is not None:
+        if i in taken or tokens[i].text in STOP_WINDOW or tokens[i].number is not None:
             break
         out.append(i)
         i += step
     return out
 
 
+_EXACT_LEADS = frozenset({"have", "has", "with", "of", "having"})
+#: Words after "over 60" that leave the number bare (it can still mean the only age column).
+_HARMLESS = frozenset({"are", "is", "who", "that", "the", "a", "in", "do", "we", "have", "customers", "customer",
+                       "people", "years", "year", "old", "yo", "and", "or", "married", "single", "women", "men"})
+
+
+def _column_in(vocab: Vocabulary, tokens: list[Token], positions: list, skip: set, numeric: bool,
+               prefer_count: bool = False, unit: str = "", report=None):
+    """The best numeric column named in ``positions``; on a tie a count ("20 purchases" right after
+    the number) or the column in the unit said ("12 months") wins."""
+    if not positions:
+        return None
+    matches = []
+    for m in vocab.match_columns(tokens, skip=skip, only=set(positions)):
+        kind = vocab.columns[m.column].kind
+        if m.generic_only or m.level is not None:
+            continue
+        if numeric and kind in ("categorical", "profile", "boolean"):
+            continue
+        matches.append(m)
+    if not matches:
+        return None
+    top = [m for m in matches if m.score == matches[0].score]
+
+    def fits(m) -> tuple:
+        meaning = report.meaning(m.column) if report is not None and hasattr(report, "meaning") else None
+        unit_fit = bool(unit) and meaning is not None and meaning.unit.rstrip("s") == unit.rstrip("s")
+        return (unit_fit, prefer_count and vocab.columns[m.column].role == "count")
+    if len(top) > 1 and any(fits(m) != (False, False) for m in top):
+        return max(top, key=fits)
+    best, tie = general_first(matches, vocab)
+    if tie:
+        return Ambiguous((best.column, *tie))
+    return best
+
+
+class Ambiguous(tuple):
+    """Columns that a condition's words fit equally: the answer must ask which one is meant."""
+
+
+def _by_role(vocab: Vocabulary, role: str) -> str | None:
+    """The one numeric column with ``role`` (None when there is none or more than one)."""
+    hits = [c for c, info in vocab.columns.items() if info.role == role and info.kind in ("numeric", "datetime")]
+    return hits[0] if len(hits) == 1 else None
+
+
 def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set) -> ParsedFilters:
-    """Numeric conditions: comparator words + number(s) + the column named next to them."""
-    conditions, used, unresolved = [], set(), []
+    """Numeric conditions: comparison words + number(s) + the column named next to them (or the
+    only column a bare number can mean, such as age for "over 60")."""
+    conditions, used, unresolved, starts, ambiguous = [], set(), [], [], []
     i = 0
     while i < len(tokens):
         if i in skip or i in used:
             i += 1
             continue
-        op, span, hint, numbers = None, 0, (), []
-        if tokens[i].text == "between" or (tokens[i].text == "from" and i + 3 < len(tokens)
-                                           and tokens[i + 2].text == "to"):
-            if i + 3 < len(tokens) and tokens[i + 1].number is not None and tokens[i + 2].text in ("and", "to") \
-                    and tokens[i + 3].number is not None:
-                op, span, numbers = "between", 1, [i + 1, i + 3]
+        op, span, role, numbers = None, 0, "", []
+        if tokens[i].text in ("between", "from", "aged") and i + 3 < len(tokens) \
+                and tokens[i + 1].number is not None and tokens[i + 2].text in ("and", "to") \
+                and tokens[i + 3].number is not None:
+            op, span, numbers = "between", 1, [i + 1, i + 3]
+            role = "age" if tokens[i].text == "aged" else ""
+        elif tokens[i].number is not None and i + 2 < len(tokens) and tokens[i + 1].text == "to" \
+                and tokens[i + 2].number is not None:
+            op, span, numbers = "between", 0, [i, i + 2]
         if op is None:
             for words, cmp_op, implied in COMPARATORS:
                 if _match(tokens, i, words):
                     j = i + len(words)
                     if j < len(tokens) and tokens[j].number is not None:
-                        op, span, hint, numbers = cmp_op, len(words), implied, [j]
+                        op, span, role, numbers = cmp_op, len(words), implied, [j]
                     break
         postfix: set = set()
         if op is None and tokens[i].number is not None:
@@ -175,73 +207,211 @@ def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set)
                     op, span, numbers = post_op, 0, [i]
                     postfix = set(range(i + 1, i + 1 + len(words)))
                     break
+        if op is None and tokens[i].number is not None and i > 0 and tokens[i - 1].text in _EXACT_LEADS \
+                and i + 1 < len(tokens) and tokens[i + 1].text in UNIT_WORDS:  # "have 12 months tenure"
+            op, span, numbers = "==", 0, [i]
         if op is None:
             i += 1
             continue
         phrase = set(range(i, i + span)) | set(numbers) | postfix
         last = max(numbers)
-        percent = last + 1 < len(tokens) and tokens[last + 1].text in ("%", "percent")
-        if percent:
+        if last + 1 < len(tokens) and tokens[last + 1].text in ("%", "percent", "pct"):
             phrase.add(last + 1)
+        unit = ""
+        k = max(phrase) + 1
+        while k < len(tokens) and k not in skip and (tokens[k].text in UNIT_WORDS or tokens[k].text in ("a", "per")
+                                                     and k + 1 < len(tokens) and tokens[k + 1].text in UNIT_WORDS):
+            unit = unit or (tokens[k].text if tokens[k].text in UNIT_WORDS else "")
+            phrase.add(k)  # "12 months", "10+ years", "5 times a month": the unit belongs to the number
+            k += 1
         end = max(phrase)
-
-        def taken(k: int, phrase: set = phrase) -> bool:  # no set copies: a question of n comparisons stays linear
-            return k in skip or k in used or k in phrase
-
-        right = _window(tokens, max(phrase) + 1, 1, 4, taken)
+        taken = set(skip) | used | phrase
+        right = _window(tokens, end + 1, 1, 4, taken)
         left = _window(tokens, min(phrase) - 1, -1, 5, taken)
-        match = None
-        if hint:
-            hint_tokens = [Token(w, w) for w in hint]
-            found = vocab.match_features(hint_tokens)
-            match = found[0] if found and not found[0].generic_only else None
-            match_positions: frozenset = frozenset()
-        if match is None:
-            match = _window_feature(vocab, tokens, right, True) or _window_feature(vocab, tokens, left, True)
-            both = _window_feature(vocab, tokens, left + right, True)
-            if both is not None and (match is None or both.weight > match.weight):
-                match = both  # "not ordered for more than 200 *days*": words on both sides
-            match_positions = match.positions if match else frozenset()
-        if match is None:
+        column, positions, scale = None, frozenset(), 1.0
+        if role:
+            column = _by_role(vocab, role)
+            if column is None and role == "age":
+                column = _by_role(vocab, "birth_year")
+                if column is not None:
+                    op = {">": "<", "<": ">", ">=": "<=", "<=": ">="}.get(op, op)
+        if column is None:
+            match = _column_in(vocab, tokens, right, taken, True, prefer_count=bool(right) and right[0] == end + 1,
+                               unit=unit, report=report) \
+                or _column_in(vocab, tokens, left, taken, True, unit=unit, report=report)
+            if isinstance(match, Ambiguous):
+                ambiguous.append(list(match))
+                used |= phrase
+                i = end + 1
+                continue
+            if match is not None:
+                column, positions = match.column, match.positions
+                # the column's other words on either side belong to the condition ("spent over $500 on meat")
+                extra = vocab.match_columns(tokens, skip=taken | set(positions), only=set(left + right))
+                positions = frozenset(positions | next((m.positions for m in extra if m.column == column),
+                                                       frozenset()))
+        if role == "recency" and column is not None:
+            factor = _DAYS.get(_plural(unit), {}).get(_unit_of(report, column)) if unit else None
+            if factor is None:  # "in the last 3 visits": no time, no recency
+                column = None
+            else:
+                scale = factor
+                before = [k for k in range(max(0, min(phrase) - 4), min(phrase)) if k not in taken]
+                positions = frozenset(k for k in before if tokens[k].stem in _BOUGHT)  # "bought within ..."
+        if unit and role != "recency" and (column is None or _unit_of(report, column) != _plural(unit)):
+            in_unit = [c for c, info in vocab.columns.items() if _unit_of(report, c) == _plural(unit)
+                       and info.kind in ("numeric", "datetime")]
+            buy_words = {"bought", "buy", "purchas", "order", "shop", "visit", "anything"}
+            before = [k for k in range(max(0, min(phrase) - 6), min(phrase)) if k not in taken]
+            buying = any(tokens[k].stem in buy_words - {"anything"} for k in before + right)
+            recency = [c for c in in_unit if vocab.columns[c].role == "recency"]
+            if buying and len(recency) == 1:  # "haven't bought anything in over 90 days"
+                column, positions = recency[0], frozenset(k for k in before + right if tokens[k].stem in buy_words)
+            elif column is None and len(in_unit) == 1:
+                column = in_unit[0]
+        stray = [k for k in right if tokens[k].text not in _HARMLESS and tokens[k].stem not in _HARMLESS]
+        if column is None and not stray:  # "over 60" with nothing after it; "more than 3 pets" stays unknown
+            values = [tokens[k].number for k in numbers]
+            for only_role, (lo, hi) in VALUE_ONLY_ROLES.items():
+                candidate = _by_role(vocab, only_role)
+                if candidate is None and only_role == "age" and _by_role(vocab, "birth_year"):
+                    candidate, role = _by_role(vocab, "birth_year"), "age"  # ages on a birth-year column
+                    op = {">": "<", "<": ">", ">=": "<=", "<=": ">="}.get(op, op)
+                if candidate and all(lo <= v <= hi for v in values) and not tokens[last].suffix:
+                    column = candidate
+        if column is None:
             unresolved.append(" ".join(tokens[k].text for k in sorted(phrase)))
             used |= phrase
             i = end + 1
             continue
-        column = match.feature
-        values = [_scaled(report, column, tokens[k].number, percent) for k in numbers]
+        values = [scaled_value(report, column, tokens[k]) * scale for k in numbers]
+        if role == "age" and vocab.columns[column].role == "birth_year":
+            values = [report_year(report) - v for v in values]
         conditions.append(Condition(column, op, values[0], values[1] if op == "between" else None))
-        used |= phrase | set(match_positions)
+        starts.append(min(phrase | set(positions)))
+        used |= phrase | set(positions)
         i = end + 1
-    return ParsedFilters(tuple(conditions), frozenset(used), tuple(unresolved))
+    return ParsedFilters(tuple(conditions), frozenset(used), tuple(unresolved), tuple(starts), tuple(ambiguous))
 
 
-def _negated(tokens: list[Token], positions: set) -> bool:
-    first = min(positions)
+_BOUGHT = frozenset({"bought", "buy", "purchas", "order", "shop", "visit", "anything", "something"})
+#: Time units said -> {the column's unit: how many of it one is}, for "in the last 2 months".
+_DAYS = {"days": {"days": 1.0, "weeks": 1 / 7, "months": 1 / 30}, "weeks": {"days": 7.0, "weeks": 1.0},
+         "months": {"days": 30.0, "months": 1.0, "weeks": 30 / 7}, "years": {"days": 365.0, "months": 12.0,
+                                                                          "years": 1.0}}
+
+
+def _plural(unit: str) -> str:
+    return unit if unit.endswith("s") else unit + "s"
+
+
+def _unit_of(report, column: str) -> str:
+    meaning = report.meaning(column) if hasattr(report, "meaning") else None
+    return meaning.unit if meaning is not None else ""
+
+
+def report_year(report) -> int:
+    """The year ages are counted at: the table's latest date when it has one, else this year."""
+    ref = (report.data_summary or {}).get("reference_date") if hasattr(report, "data_summary") else None
+    if ref:
+        return int(str(ref)[:4])
+    from segmenter.meanings import CURRENT_YEAR
+
+    return CURRENT_YEAR
+
+
+def _negated(tokens: list[Token], first: int) -> bool:
     return any(tokens[k].text in NEGATIONS for k in range(max(0, first - 3), first))
 
 
-def parse_flags(tokens: list[Token], vocab: Vocabulary, skip: set) -> ParsedFilters:
-    """Yes/no columns ("loyalty members", "app users") and levels ("female", "the store")."""
-    conditions, used = [], set()
-    for column, level, positions in vocab.level_matches(tokens, skip):
-        if positions & used:
+def parse_presence(tokens: list[Token], vocab: Vocabulary, skip: set) -> ParsedFilters:
+    """ "no kids", "without a cash advance", "zero balance" (== 0) and "with kids", "have teenagers",
+    "took a cash advance" (> 0) for count, money and household columns."""
+    conditions, used, starts, ambiguous = [], set(), [], []
+    for i, t in enumerate(tokens):
+        if t.text in ("every", "always") and i not in skip:  # "pay in full every month": all of the time
+            before = [k for k in range(max(0, i - 3), i) if k not in skip and k not in used]
+            share = _column_in(vocab, tokens, before, set(skip) | used, True)
+            if share is not None and not isinstance(share, Ambiguous) \
+                    and vocab.columns[share.column].role in ("share", "frequency"):
+                conditions.append(Condition(share.column, "==", 1.0 if _unit_scale(vocab, share.column) else 100.0))
+                starts.append(min(share.positions))
+                used |= {i} | set(share.positions) | {k for k in range(i + 1, min(len(tokens), i + 3))
+                                                     if tokens[k].text in UNIT_WORDS}
             continue
-        op = "not_level" if _negated(tokens, positions) else "is_level"
-        conditions.append(Condition(column, op, level))
+        bought = t.text in BUY_TRIGGERS  # "customers who bought wine": spent something on it
+        if i in skip or i in used or not (t.text in NEGATIONS | POSSESSION or bought):
+            continue
+        k = i + 1  # only small words between: "with no kids", "have a zero balance", "took a cash advance"
+        zero = t.text in NEGATIONS or _negated(tokens, i)
+        while k < len(tokens) and tokens[k].text in _BETWEEN and k not in skip:
+            zero |= tokens[k].text in NEGATIONS
+            k += 1
+        window = _window(tokens, k, 1, 4, set(skip) | used)
+        match = _column_in(vocab, tokens, window, set(skip) | used, True)
+        if isinstance(match, Ambiguous):
+            if all(vocab.columns[c].role in PRESENCE_ROLES for c in match):
+                ambiguous.append(list(match))
+                used |= set(range(i, k)) | set(window)
+            continue
+        if match is None or vocab.columns[match.column].role not in PRESENCE_ROLES or min(match.positions) != k:
+            continue
+        if bought and t.text not in vocab.columns[match.column].verbs and t.stem not in vocab.columns[match.column].verbs:
+            continue
+        conditions.append(Condition(match.column, "==" if zero else ">", 0.0))
+        starts.append(i)
+        used |= set(range(i, k)) | set(match.positions)
+        nxt = max(match.positions) + 1  # "both kids and teenagers": the same for a second column
+        if nxt + 1 < len(tokens) and tokens[nxt].text == "and" and nxt + 1 not in skip:
+            again = _column_in(vocab, tokens, _window(tokens, nxt + 1, 1, 4, set(skip) | used), set(skip) | used,
+                               True)
+            if again is not None and not isinstance(again, Ambiguous) \
+                    and vocab.columns[again.column].role in PRESENCE_ROLES \
+                    and min(again.positions) == nxt + 1:
+                conditions.append(Condition(again.column, "==" if zero else ">", 0.0))
+                starts.append(nxt)
+                used |= {nxt} | set(again.positions)
+    return ParsedFilters(tuple(conditions), frozenset(used), (), tuple(starts), tuple(ambiguous))
+
+
+def _unit_scale(vocab: Vocabulary, column: str) -> bool:
+    """True when a share column holds 0-1 (else 0-100)."""
+    report = vocab.report
+    meaning = report.meaning(column) if hasattr(report, "meaning") else None
+    return meaning is None or tuple(meaning.scale) != (0, 100)
+
+
+#: Small words allowed between "with"/"have"/"no" and the column they are about.
+_BETWEEN = frozenset({"a", "an", "any", "some", "no", "zero", "never", "not", "both", "made", "taken"})
+
+
+def parse_levels(tokens: list[Token], vocab: Vocabulary, skip: set) -> ParsedFilters:
+    """Category levels and yes/no values named in the question ("women", "married", "artists or
+    entertainers", "not graduated"); two levels of one column become one "in" condition."""
+    by_column: dict = {}
+    used, starts = set(), {}
+    for column, level, positions in vocab.levels_named(tokens, skip):
+        if positions & used or vocab.flag_claims(tokens, column, positions):
+            continue
         used |= positions
-        own = {w for w, _ in vocab.features[column].words}  # "the West *region*", "*channel* store"
-        near = range(max(0, min(positions) - 2), min(len(tokens), max(positions) + 3))
-        used |= {k for k in near if k not in skip and tokens[k].stem in own}
-    taken = set(skip) | used
-    for m in vocab.match_features(tokens, skip=taken):
-        info = vocab.features[m.feature]
-        if info.kind != "boolean" or m.generic_only or m.coverage < 0.5 or m.positions & used:
-            continue
-        op = "is_false" if _negated(tokens, set(m.positions)) else "is_true"
-        conditions.append(Condition(m.feature, op))
-        used |= set(m.positions)
-    return ParsedFilters(tuple(conditions), frozenset(used), ())
+        first = min(positions)
+        negated = _negated(tokens, first)
+        by_column.setdefault(column, []).append((level, negated))
+        starts.setdefault(column, first)
+    conditions = []
+    for column, levels in by_column.items():
+        info = vocab.columns[column]
+        if info.kind == "boolean":
+            level, negated = levels[0]
+            yes = (level == "yes") != negated
+            conditions.append(Condition(column, "is_true" if yes else "is_false"))
+        elif len(levels) > 1 and not any(n for _, n in levels):
+            conditions.append(Condition(column, "in", [lv for lv, _ in levels]))
+        else:
+            level, negated = levels[0]
+            conditions.append(Condition(column, "not_level" if negated else "is_level", level))
+    return ParsedFilters(tuple(conditions), frozenset(used), (), tuple(starts[c.column] for c in conditions))
 
 
-__all__ = ["Condition", "ParsedFilters", "parse_comparisons", "parse_flags", "combined_mask", "OPS",
-           "NUMERIC_OPS", "FLAG_OPS"]
+__all__ = ["Condition", "ParsedFilters", "parse_comparisons", "parse_presence", "parse_levels", "combined_mask",
+           "scaled_value", "OPS", "NUMERIC_OPS", "FLAG_OPS"]

@@ -25,9 +25,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from .answer import Answer
 from .llm_tools import TOOLS, run_tool
 from .numbers import unsupported_numbers
-from .vocabulary import tokenize
+from .tokens import tokenize
 
 log = logging.getLogger("segment_explainer.chat")
 
@@ -132,7 +133,6 @@ class LLMClient:
         return None, None
 
     def _answer(self, engine, question: str, previous: list, grounded):
-        from .engine import Answer
 
         deadline = time.monotonic() + self.total_timeout
         system = self.system_prompt(engine.report)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from .filters import OPS, Condition
-from .operations import OperationError, Result
-from .parser import Intent
+from .intent import Intent
+from .results import OperationError, Result
 
 SEGMENT = {"type": "string", "description": "segment number (e.g. \"2\") or segment name as the user wrote it"}
 COLUMN = {"type": "string", "description": "column name or plain words for it, as the user wrote it"}

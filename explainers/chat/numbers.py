@@ -12,7 +12,7 @@ import math
 import re
 from types import MappingProxyType
 
-from ..format import fmt_number
+from ..format import fmt_number, fmt_pct, meaning_of, value_text
 
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(%|percent\b|k\b|m\b)?", re.I)
 WORD_NUMBERS = MappingProxyType({
@@ -21,22 +21,8 @@ WORD_NUMBERS = MappingProxyType({
     "eighteen": 18, "nineteen": 19, "twenty": 20, "hundred": 100, "thousand": 1000, "million": 1_000_000})
 
 
-def fmt_pct(share: float) -> str:
-    """0.1888 -> "18.9%"; whole percentages without decimals; tiny shares with two."""
-    pct = share * 100
-    if pct == 0:
-        return "0%"
-    if abs(pct) < 0.1:
-        return f"{pct:.2f}%"
-    if abs(pct - round(pct)) < 1e-9:
-        return f"{pct:.0f}%"
-    return f"{pct:.1f}%"
-
-
 def fmt_value(value: float) -> str:
-    """Whole numbers without decimals (thousands separated), others via :func:`fmt_number`."""
-    if abs(value - round(value)) < 1e-9 and abs(value) < 1e15:
-        return f"{int(round(value)):,}"
+    """A plain number as everywhere else (:func:`explainers.format.fmt_number`)."""
     return fmt_number(value)
 
 
@@ -46,9 +32,23 @@ class NumberBook:
     def __init__(self) -> None:
         self.items: list[dict] = []
 
-    def _add(self, value: float, source: str, display: str, kind: str) -> str:
-        self.items.append({"value": float(value), "source": source, "display": display, "kind": kind})
+    def _add(self, value: float, source: str, display: str, kind: str, scale: float = 1.0) -> str:
+        item = {"value": float(value), "source": source, "display": display, "kind": kind}
+        if scale != 1.0:
+            item["scale"] = scale  # shown in other units ("$61k" for 61 in a k$ column)
+        self.items.append(item)
         return display
+
+    def column_value(self, report, feature: str, value: float, source: str) -> str:
+        """A value of one column, formatted as the cards show it ('23%', '$61k', '1966')."""
+        display = value_text(report, feature, value)
+        if display.endswith("%"):
+            meaning = meaning_of(report, feature)
+            kind = "number" if meaning is not None and tuple(meaning.scale) == (0, 100) else "percent"
+            return self._add(value, source, display, kind)
+        meaning = meaning_of(report, feature)
+        scale = 1000.0 if meaning is not None and meaning.unit in ("k$", "k€", "k£") else 1.0
+        return self._add(value, source, display, "number", scale)
 
     def count(self, value: float, source: str) -> str:
         return self._add(value, source, f"{int(round(value)):,}", "count")
@@ -109,6 +109,8 @@ def supported(value: float, decimals: int, is_percent: bool, records: list[dict]
     for r in records:
         v = float(r["value"])
         plain.append(v)
+        if r.get("scale"):
+            plain.append(v * float(r["scale"]))
         pcts.append(v * 100)
         if r.get("kind") != "percent":
             pcts.append(v)

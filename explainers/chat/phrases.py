@@ -78,7 +78,9 @@ class PhraseSet:
         live: set = set()
         for word in words:
             nxt: set = set()
-            starts = self._first.get(word, []) + [i for pre, i in self._first_prefix if word.startswith(pre)]
+            starts = self._first.get(word, ())
+            if self._first_prefix:
+                starts = list(starts) + [i for pre, i in self._first_prefix if word.startswith(pre)]
             for p in starts:
                 if self._advance(p, 1, nxt):
                     return self.patterns[p]

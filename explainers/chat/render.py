@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .customer import Safe
+from .results import Safe
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "chat"
 

@@ -1,36 +1,35 @@
-"""Statistic of a column, ranking segments by a column, and how good the segmentation is."""
+"""Statistics of a column, segments ranked or listed by a column, the segmentation's quality, its columns."""
 from __future__ import annotations
 
 import math
 
-from .numbers import NumberBook
-from .operations import STAT_WORDS, OperationError, Operations, Result
+from segmenter.constants import SILHOUETTE_BANDS, STABILITY_BANDS, band
 
-SILHOUETTE_BANDS = ((0.5, "strong"), (0.25, "reasonable"), (0.0, "weak"), (-2.0, "poor"))
-STABILITY_BANDS = ((0.8, "high"), (0.6, "moderate"), (-2.0, "low"))
-FIDELITY_BANDS = ((0.9, "high"), (0.8, "acceptable"), (-2.0, "low"))
+from segmenter.meanings import ordinal_order
+
+from .numbers import NumberBook
+from .results import STAT_WORDS, Base, OperationError, Result
+
+FIDELITY_BANDS = ((0.9, "high"), (0.8, "acceptable"), (float("-inf"), "low"))
 NUMERIC_STATS = ("mean", "median", "min", "max", "std")
 
 
-def _band(value: float | None, bands: tuple) -> str:
-    if value is None or not math.isfinite(value):
-        return "unknown"
-    return next(word for limit, word in bands if value >= limit)
-
-
-def _check_feature(ops: Operations, feature: str | None) -> str:
-    if not feature or feature not in ops.report.features:
+def _check_feature(ops: Base, feature: str | None) -> str:
+    if not feature or feature not in ops.vocab.columns:
         raise OperationError("unknown_column", words=[str(feature or "")])
     return feature
 
 
-def _level_value(ops: Operations, seg, feature: str, level: str) -> float | None:
-    shares = (seg.categorical.get(feature) if seg is not None
-              else (ops.report.overall.get("categorical") or {}).get(feature)) or {}
+def _level_value(ops: Base, seg, feature: str, level: str) -> float | None:
+    shares = ops.shares_of(seg, feature)
     return shares.get(level, 0.0 if shares else None)
 
 
-def statistic(ops: Operations, args: dict) -> Result:
+def _need_level(ops: Base, feature: str) -> OperationError:
+    return OperationError("need_level", label=ops.label(feature), levels=sorted(ops.shares_of(None, feature)))
+
+
+def statistic(ops: Base, args: dict) -> Result:
     """One statistic of one column, in one segment (or for everyone) next to everyone's."""
     feature = _check_feature(ops, args.get("feature"))
     seg_id = args.get("segment")
@@ -42,47 +41,48 @@ def statistic(ops: Operations, args: dict) -> Result:
     ctx = {"segment": ops.seg_ref(seg, book) if seg is not None else None, "label": ops.label(feature),
            "unit": ops.unit(feature), "statistic": stat, "stat_word": STAT_WORDS.get(stat, stat),
            "level": "", "value": "", "overall": "", "values": [], "mode": "numeric"}
-    if kind == "categorical":
+    segments = [seg.id] if seg is not None else []
+    if kind in ("categorical", "profile"):
         level = args.get("level")
-        overall_shares = (ops.report.overall.get("categorical") or {}).get(feature) or {}
         if level is not None:
             value = _level_value(ops, seg, feature, level)
             if value is None:
                 raise OperationError("unknown_column", words=[level])
-            ctx.update(mode="level", level=level,
-                       value=book.pct(value, f"{base}.categorical.{feature}.{level}"),
-                       overall=book.pct(overall_shares.get(level, 0.0), f"overall.categorical.{feature}.{level}")
-                       if seg is not None else "")
+            ctx.update(mode="level", level=level, value=book.pct(value, ops.level_source(seg, feature, level)),
+                       overall=book.pct(ops.shares_of(None, feature).get(level, 0.0),
+                                        ops.level_source(None, feature, level)) if seg is not None else "")
         else:
-            shares = (seg.categorical.get(feature) if seg is not None else overall_shares) or {}
+            shares = ops.shares_of(seg, feature)
             ordered = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
             ctx.update(mode="distribution", values=[
-                {"level": lv, "value": book.pct(v, f"{base}.categorical.{feature}.{lv}")} for lv, v in ordered])
-        return ops.result("feature_statistic", args, "stat.md.j2", ctx, book,
-                          segments=[seg.id] if seg is not None else [], feature=feature)
+                {"level": lv, "value": book.pct(v, ops.level_source(seg, feature, lv))} for lv, v in ordered])
+        return ops.result("feature_statistic", args, "stat.md.j2", ctx, book, segments=segments, feature=feature)
     stats = (seg.numeric.get(feature) if seg is not None
              else (ops.report.overall.get("numeric") or {}).get(feature)) or {}
     overall = (ops.report.overall.get("numeric") or {}).get(feature) or {}
-    pct = ops.as_percent(feature)
     if kind == "boolean":
         stat = "share"
-    src = f"{base}.numeric.{feature}" if seg is not None else f"overall.numeric.{feature}"
-    if stat == "share" or (stat not in NUMERIC_STATS and stat not in ("quartiles", "range", "total")):
-        stat = "share" if kind == "boolean" else "mean"
+    elif stat == "share" or stat not in NUMERIC_STATS + ("quartiles", "range", "total"):
+        stat = "mean"
+    src = f"{base}.numeric.{feature}"
     ctx["statistic"], ctx["stat_word"] = stat, STAT_WORDS.get(stat, stat)
     if stat in ("share",) + NUMERIC_STATS:
         key = "mean" if stat == "share" else stat
         if stats.get(key) is None:
             raise OperationError("no_values", label=ops.label(feature))
-        ctx.update(mode="share" if stat == "share" else "numeric",
-                   value=book.value(stats[key], f"{src}.{key}", pct))
-        if seg is not None and key in ("mean", "median") and overall.get(key) is not None:
-            ctx["overall"] = book.value(overall[key], f"overall.numeric.{feature}.{key}", pct)
+        if stat == "share":
+            ctx.update(mode="share", value=book.pct(stats[key], f"{src}.{key}"))
+            if seg is not None and overall.get("mean") is not None:
+                ctx["overall"] = book.pct(overall["mean"], f"overall.numeric.{feature}.mean")
+        else:
+            ctx.update(mode="numeric", value=ops.value(book, feature, stats[key], f"{src}.{key}"))
+            if seg is not None and overall.get(key) is not None:
+                ctx["overall"] = ops.value(book, feature, overall[key], f"overall.numeric.{feature}.{key}")
     elif stat in ("quartiles", "range"):
         keys = ("q1", "median", "q3") if stat == "quartiles" else ("min", "max")
         if any(stats.get(k) is None for k in keys):
             raise OperationError("no_values", label=ops.label(feature))
-        ctx.update(mode=stat, values=[book.value(stats[k], f"{src}.{k}", pct) for k in keys])
+        ctx.update(mode=stat, values=[ops.value(book, feature, stats[k], f"{src}.{k}") for k in keys])
     else:  # total, from the customers table
         if ops.customers is None:
             raise OperationError("no_customers")
@@ -91,77 +91,220 @@ def statistic(ops: Operations, args: dict) -> Result:
         if seg is not None:
             column = column[frame["__segment__"].to_numpy() == seg.id]
         where = f" where segment == {seg.id}" if seg is not None else ""
-        ctx.update(mode="numeric", value=book.number(float(column.sum()), f"customers: sum of {feature}{where}"))
-    return ops.result("feature_statistic", args, "stat.md.j2", ctx, book,
-                      segments=[seg.id] if seg is not None else [], feature=feature)
+        ctx.update(mode="numeric", value=ops.value(book, feature, float(column.sum()),
+                                                   f"customers: sum of {feature}{where}"))
+    return ops.result("feature_statistic", args, "stat.md.j2", ctx, book, segments=segments, feature=feature)
 
 
-def rank(ops: Operations, args: dict) -> Result:
-    """Segments ordered by one column (mean or median; share for yes/no columns and levels)."""
-    feature = _check_feature(ops, args.get("feature"))
+def _segment_values(ops: Base, feature: str, level: str | None, stat: str, segments: list) -> list:
     kind = ops.kind(feature)
-    level = args.get("level")
-    if kind == "categorical" and level is None:
-        levels = sorted(((ops.report.overall.get("categorical") or {}).get(feature) or {}))
-        raise OperationError("need_level", label=ops.label(feature), levels=levels)
-    stat = "median" if args.get("statistic") == "median" and kind in ("numeric", "datetime") else "mean"
-    among = [int(s) for s in args.get("among") or []]
-    segments = [ops.seg(s) for s in among] if among else ops.real()
-    pct = kind in ("categorical", "boolean") or ops.as_percent(feature)
     values = []
     for seg in segments:
-        if kind == "categorical":
+        if kind in ("categorical", "profile"):
             v = _level_value(ops, seg, feature, level)
-            src = f"{ops.path(seg.id)}.categorical.{feature}.{level}"
+            src = ops.level_source(seg, feature, level)
         else:
             v = (seg.numeric.get(feature) or {}).get(stat)
             src = f"{ops.path(seg.id)}.numeric.{feature}.{stat}"
         if v is not None and math.isfinite(v):
             values.append((seg, float(v), src))
+    return values
+
+
+def _shown(ops: Base, book: NumberBook, feature: str, value: float, source: str) -> str:
+    if ops.kind(feature) in ("categorical", "profile", "boolean"):
+        return book.pct(value, source)
+    return ops.value(book, feature, value, source)
+
+
+def _overall(ops: Base, book: NumberBook, feature: str, level: str | None, stat: str) -> str:
+    if ops.kind(feature) in ("categorical", "profile"):
+        v = ops.shares_of(None, feature).get(level)
+        kind = "categorical" if ops.kind(feature) == "categorical" else "profile"
+        return book.pct(v, f"overall.{kind}.{feature}.{level}") if v is not None else ""
+    v = ((ops.report.overall.get("numeric") or {}).get(feature) or {}).get(stat)
+    return _shown(ops, book, feature, v, f"overall.numeric.{feature}.{stat}") if v is not None else ""
+
+
+def _level_of(ops: Base, feature: str, level: str | None) -> str | None:
+    """The level a ranking measures: the one asked for, "yes" of a yes/no outcome, the top of a
+    scale written in words ("High" of Low/Average/High), else ask which."""
+    if ops.kind(feature) not in ("categorical", "profile") or level is not None:
+        return level
+    levels = set(ops.shares_of(None, feature))
+    if levels and levels <= {"yes", "no"}:
+        return "yes"
+    order = ordinal_order(levels)
+    if order is not None:
+        return next(lv for lv in levels if lv.lower() == order[-1])
+    raise _need_level(ops, feature)
+
+
+def rank(ops: Base, args: dict) -> Result:
+    """Segments ordered by one column (mean or median; share for yes/no columns and levels)."""
+    feature = _check_feature(ops, args.get("feature"))
+    kind = ops.kind(feature)
+    level = _level_of(ops, feature, args.get("level"))
+    stat = "median" if args.get("statistic") == "median" and kind in ("numeric", "datetime") else "mean"
+    among = [int(s) for s in args.get("among") or []]
+    values = _segment_values(ops, feature, level, stat, [ops.seg(s) for s in among] if among else ops.real())
     if not values:
         raise OperationError("no_values", label=ops.label(feature))
+    by_count = args.get("by") == "count" and kind in ("categorical", "profile")
+    if by_count:  # "the most women": how many, not which share
+        values = [(seg, v * seg.size, src, v) for seg, v, src in values]
     lowest = args.get("direction") == "lowest"
     values.sort(key=lambda t: (t[1], -t[0].size) if lowest else (-t[1], -t[0].size))
     limit = args.get("limit")
     shown = values[: int(limit)] if limit else values
     book = NumberBook()
-    rows = [{**ops.seg_ref(seg, book), "value": book.value(v, src, pct)} for seg, v, src in shown]
-    if kind == "categorical":
-        overall_v = ((ops.report.overall.get("categorical") or {}).get(feature) or {}).get(level)
-        overall_src = f"overall.categorical.{feature}.{level}"
+    if by_count:
+        rows = [{**ops.seg_ref(seg, book), "value": f"{book.count(v, f'{src} * {ops.path(seg.id)}.size')} "
+                 f"customers ({book.pct(share, src)})"} for seg, v, src, share in shown]
     else:
-        overall_v = ((ops.report.overall.get("numeric") or {}).get(feature) or {}).get(stat)
-        overall_src = f"overall.numeric.{feature}.{stat}"
-    ctx = {"label": ops.label(feature), "level": level or "", "kind": kind, "unit": ops.unit(feature),
-           "direction": "lowest" if lowest else "highest", "stat_word": STAT_WORDS[stat],
+        rows = [{**ops.seg_ref(seg, book), "value": _shown(ops, book, feature, v, src)} for seg, v, src in shown]
+    ctx = {"label": ops.label(feature), "level": level or "", "kind": "categorical" if kind == "profile" else kind,
+           "unit": ops.unit(feature), "direction": "lowest" if lowest else "highest", "stat_word": STAT_WORDS[stat],
            "top": rows[0], "rows": rows, "tied": len(values) > 1 and values[0][1] == values[1][1],
-           "overall": book.value(overall_v, overall_src, pct) if overall_v is not None else "",
-           "limited": bool(limit)}
+           "overall": "" if by_count else _overall(ops, book, feature, level, stat), "limited": bool(limit),
+           "by_count": by_count}
+    args = {**args, "level": level}
     return ops.result("rank_segments", args, "rank.md.j2", ctx, book, segments=[values[0][0].id], feature=feature)
 
 
-def quality(ops: Operations, args: dict) -> Result:
-    """Silhouette, unassigned share, stability and explanation fidelity in plain words."""
+def per_segment(ops: Base, args: dict) -> Result:
+    """One statistic of a column for every segment, in segment order ("average income per segment")."""
+    feature = _check_feature(ops, args.get("feature"))
+    kind = ops.kind(feature)
+    book = NumberBook()
+    stat = args.get("statistic") or "mean"
+    if kind in ("categorical", "profile") and args.get("level") is None:
+        levels = set(ops.shares_of(None, feature))
+        if not (levels and levels <= {"yes", "no"}):
+            rows = []
+            for seg in ops.real():
+                shares = ops.shares_of(seg, feature)
+                ordered = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
+                rows.append({**ops.seg_ref(seg, book), "value": ", ".join(
+                    f"{lv} {book.pct(v, ops.level_source(seg, feature, lv))}" for lv, v in ordered)})
+            ctx = {"label": ops.label(feature), "level": "", "kind": "distribution", "unit": "", "stat_word": "",
+                   "rows": rows, "overall": ""}
+            return ops.result("per_segment", args, "per_segment.md.j2", ctx, book,
+                              segments=[s.id for s in ops.real()], feature=feature)
+    level = _level_of(ops, feature, args.get("level"))
+    if kind in ("numeric", "datetime") and stat not in NUMERIC_STATS:
+        stat = "mean"
+    if kind == "boolean":
+        stat = "mean"
+    values = _segment_values(ops, feature, level, stat, ops.real())
+    if not values:
+        raise OperationError("no_values", label=ops.label(feature))
+    rows = [{**ops.seg_ref(seg, book), "value": _shown(ops, book, feature, v, src)} for seg, v, src in values]
+    ctx = {"label": ops.label(feature), "level": level or "", "kind": "categorical" if kind == "profile" else kind,
+           "unit": ops.unit(feature), "stat_word": STAT_WORDS.get(stat, stat), "rows": rows,
+           "overall": _overall(ops, book, feature, level, stat)}
+    return ops.result("per_segment", {**args, "level": level}, "per_segment.md.j2", ctx, book,
+                      segments=[s.id for s in ops.real()], feature=feature)
+
+
+def quality(ops: Base, args: dict) -> Result:
+    """Silhouette, unassigned share, stability and explanation fidelity in plain words; for one
+    segment also its own stability and how well the explanation model recognises it."""
     report = ops.report
     m = report.metrics or {}
     book = NumberBook()
     silhouette = m.get("silhouette")
     stability = (m.get("stability") or {}).get("ari_mean", m.get("stability_ari"))
-    fidelity = (report.explanation or {}).get("surrogate_fidelity")
+    explanation = report.explanation or {}
+    fidelity = explanation.get("surrogate_fidelity")
     noise = m.get("noise_fraction")
     ctx = {
         "n_segments": book.count(len(ops.real()), "metrics.n_segments"), "algorithm": report.algorithm,
         "silhouette": book.score(silhouette, "metrics.silhouette") if silhouette is not None else "",
-        "silhouette_band": _band(silhouette, SILHOUETTE_BANDS),
+        "silhouette_band": band(silhouette, SILHOUETTE_BANDS),
         "noise": book.pct(noise, "metrics.noise_fraction") if noise else "",
         "stability": book.score(stability, "metrics.stability.ari_mean") if stability is not None else "",
-        "stability_band": _band(stability, STABILITY_BANDS),
+        "stability_band": band(stability, STABILITY_BANDS),
         "fidelity": book.pct(fidelity, "explanation.surrogate_fidelity") if fidelity is not None else "",
-        "fidelity_band": _band(fidelity, FIDELITY_BANDS),
+        "fidelity_band": band(fidelity, FIDELITY_BANDS),
         "unstable": [s.name for s in ops.real() if "unstable" in s.flags],
-        "small": [s.name for s in ops.real() if "small" in s.flags],
+        "small": [s.name for s in ops.real() if "small" in s.flags], "segment": None,
+        "k": _k_choice(ops, book) if args.get("k") or not args.get("segments") else None,
     }
-    return ops.result("quality", args, "quality.md.j2", ctx, book)
+    segs = [int(s) for s in args.get("segments") or []]
+    focus = []
+    if segs:
+        seg = ops.seg(segs[0])
+        focus = [seg.id]
+        f1 = (explanation.get("f1_by_segment") or {}).get(str(seg.id))
+        ctx["segment"] = {
+            **ops.seg_ref(seg, book), "size": book.count(seg.size, f"{ops.path(seg.id)}.size"),
+            "share": book.pct(seg.share, f"{ops.path(seg.id)}.share"),
+            "stability": book.score(seg.stability, f"{ops.path(seg.id)}.stability") if seg.stability is not None
+            else "", "stability_band": band(seg.stability, STABILITY_BANDS),
+            "f1": book.pct(f1, f"explanation.f1_by_segment.{seg.id}") if f1 is not None else "",
+            "flags": [f for f in ("small", "unstable") if f in seg.flags]}
+    return ops.result("quality", args, "quality.md.j2", ctx, book, segments=focus)
 
 
-__all__ = ["statistic", "rank", "quality"]
+def _k_choice(ops: Base, book: NumberBook) -> dict | None:
+    """Why this number of segments: the basis of the choice and the runners-up (segmenter.kchoice)."""
+    why = (ops.report.params or {}).get("k_choice") or {}
+    if not why.get("basis"):
+        return None
+    point = why.get("point") or {}
+    runners = [{"k": book.count(r["k"], "params.k_choice.runners_up.k"),
+                "silhouette": book.score(r["silhouette"], "params.k_choice.runners_up.silhouette")}
+               for r in why.get("runners_up") or [] if r.get("silhouette") is not None]
+    lo, hi = why.get("share_bounds") or (0.03, 0.4)
+    return {"basis": why["basis"], "k": book.count(why.get("k") or len(ops.real()), "params.k"),
+            "silhouette": book.score(point["silhouette"], "params.k_choice.point.silhouette")
+            if point.get("silhouette") is not None else "",
+            "stability": book.score(point["stability"], "params.k_choice.point.stability")
+            if point.get("stability") is not None else "",
+            "lo": book.pct(lo, "params.k_choice.share_bounds.0"), "hi": book.pct(hi, "params.k_choice.share_bounds.1"),
+            "best": book.count(why["best_separated"], "params.k_choice.best_separated")
+            if why.get("best_separated") else "", "runners_up": runners}
+
+
+def agreement(ops: Base, args: dict) -> Result:
+    """How far the segments agree with an existing label column (the sales team's A-D): adjusted
+    Rand index and the label most common in each segment."""
+    from sklearn.metrics import adjusted_rand_score
+
+    feature = _check_feature(ops, args.get("feature"))
+    if ops.customers is None or feature not in ops.customers.columns:
+        raise OperationError("no_customers")
+    frame = ops.customers
+    known = frame[feature].notna().to_numpy()
+    book = NumberBook()
+    ari = float(adjusted_rand_score(frame["__segment__"].to_numpy()[known], frame[feature].astype(str)[known]))
+    rows = []
+    for seg in ops.real():
+        shares = ops.shares_of(seg, feature)
+        if shares:
+            level = max(shares, key=lambda lv: (shares[lv], lv))
+            rows.append({**ops.seg_ref(seg, book), "level": level,
+                         "share": book.pct(shares[level], ops.level_source(seg, feature, level))})
+    ctx = {"label": ops.label(feature), "ari": book.score(ari, f"customers: adjusted Rand index of segments and "
+                                                              f"{feature}"), "rows": rows,
+           "band": "close" if ari >= 0.5 else "partial" if ari >= 0.2 else "loose"}
+    return ops.result("label_agreement", args, "agreement.md.j2", ctx, book, feature=feature)
+
+
+def columns(ops: Base, args: dict) -> Result:
+    """The columns the segments were built on (with what each means), the label/outcome columns
+    shown per segment, and the columns left out with their reasons."""
+    report = ops.report
+    book = NumberBook()
+    used = [{"label": ops.label(c), "column": c, "role": (report.meaning(c).role if report.meaning(c) else "")}
+            for c in report.features]
+    profile = [{"label": ops.label(c), "column": c} for c in report.profile_columns or []]
+    left_out = [{"column": str(e.get("column", "")), "reason": str(e.get("reason", ""))}
+                for e in report.excluded_columns]
+    ctx = {"used": used, "profile": profile, "left_out": left_out,
+           "n_used": book.count(len(used), "features: count"), "n_rows": book.count(report.n_rows, "n_rows")}
+    return ops.result("columns", args, "columns.md.j2", ctx, book)
+
+
+__all__ = ["statistic", "rank", "per_segment", "quality", "columns", "agreement"]

@@ -1,408 +1,466 @@
-"""Words of one report: tokenising questions, typo fixing, synonyms, feature and segment matching.
+"""The words of one report: its columns (from their meanings), category levels and segment names.
 
-Everything here is built from the report's ACTUAL column names, levels and segment names
-(a telecom table gets ``bill``/``data`` words, a retail one ``spend``/``orders``). A small
-general lexicon of synonyms maps everyday words ("revenue", "older", "bargain") onto the
-words column names are usually made of. Typos are fixed with :mod:`difflib` plus an
-edit-distance cap, and only towards words this report or the question grammar knows, so
-an unknown word ("income" when no such column exists) stays unknown and gets refused.
+Everything here is built from the report: each column's label and the words and verbs its
+meaning lists ("spend on wines": wine, wines, spend, bought; "kids at home": kids, children),
+each category level and the everyday words for it ("Female": women, ladies), and each
+segment's name and earlier names (after a rename). A question's tokens are matched against
+these; typos are fixed only towards words this report or the question grammar knows, so a
+word the table does not have ("churn" on a mall table) stays unknown and is refused.
 """
 from __future__ import annotations
 
-import difflib
-import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ..format import feature_label
-from ..format import tokens as column_tokens
+from ..format import label as column_label
+from .tokens import Token, normalise, same_word, stem
+from .words import FILLERS, OPERATION_WORDS, PEOPLE, SEGMENT_WORDS
 
-#: Everyday words -> the word-groups they stand for (a group is named by its first word).
-SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("spend", "spending", "spent", "spender", "revenue", "sales", "expenditure", "money", "monetary", "pay",
-     "pays", "paid", "paying"),
-    ("income", "salary", "earnings", "earn", "wage", "wages"),
-    ("bill", "billing", "charge", "charges", "invoice", "invoices", "pay", "pays", "paid", "paying"),
-    ("data", "gb", "gigabytes", "gigabyte"),
-    ("age", "old", "older", "oldest", "young", "younger", "youngest", "aged", "elderly", "ages"),
-    ("order", "orders", "purchase", "purchases", "buy", "buys", "transaction", "transactions", "ordering"),
-    ("frequency", "often", "frequently", "frequent"),
-    ("return", "returns", "refund", "refunds", "returned", "returning"),
-    ("discount", "discounts", "coupon", "coupons", "promo", "promos", "promotion", "deal", "deals",
-     "bargain", "bargains", "voucher", "vouchers"),
-    ("online", "web", "internet", "digital", "ecommerce"),
-    ("app", "mobile", "apps"),
-    ("loyalty", "loyal", "member", "members", "membership"),
-    ("household", "family", "families"),
-    ("tenure", "seniority"),
-    ("gender", "sex"),
-    ("region", "area", "location"),
-    ("signup", "joined", "registration", "registered", "join"),
-    ("avg", "average", "mean"),
-    ("value", "basket", "ticket", "aov"),
-    ("customer", "customers", "client", "clients"),
-    ("opt", "subscribe", "subscriber", "subscribers", "subscribed", "subscription", "optin", "opted"),
-)
-#: Question words that stand for several column words at once.
-MULTI_SYNONYMS = MappingProxyType({
-    "recency": ("days", "since", "last"), "recent": ("days", "since", "last"),
-    "recently": ("days", "since", "last"), "inactive": ("days", "since", "last"),
-    "basket": ("order", "value"), "aov": ("avg", "order", "value"), "ticket": ("order", "value"),
-})
-#: Everyday words for common category values (used only when the table has that value).
-LEVEL_WORDS = MappingProxyType({"women": "female", "woman": "female", "ladies": "female", "lady": "female",
-                                "men": "male", "man": "male", "gentlemen": "male"})
-#: Phrases glued into one word before matching.
-PHRASES: tuple[tuple[str, str], ...] = (
-    ("sign up", "signup"), ("signed up", "signup"), ("e mail", "email"),
-    (r"spend(s|ing)? per (order|purchase|visit|transaction)", "aov"), ("basket size", "basket"),
-    (r"opt(ed)? ins?", "optin"),
-    ("order size", "basket"),
-    ("standard deviation", "std"), ("how old", "age"),
-)
-#: Column words that say little on their own ("per year", "total ...").
-GENERIC_WORDS = frozenset({"per", "year", "years", "annual", "monthly", "month", "weekly", "total", "number",
-                           "num", "count", "avg", "average", "mean", "days", "day", "rate", "the", "of",
-                           "amount", "value", "score", "level", "in", "opt", "is", "has", "flag", "size",
-                           # "how many customers ...": the noun of every question, not Dt_Customer
-                           "customer", "customers", "client", "clients", "cust"})
+#: Column words that do not pick out one column on their own.
+GENERIC = frozenset(stem(w) for w in (
+    "per", "year", "years", "annual", "monthly", "month", "weekly", "total", "number", "count", "average", "mean",
+    "days", "day", "rate", "the", "of", "amount", "value", "level", "in", "on", "is", "has", "flag", "size",
+    "customer", "customers", "client", "clients", "since", "share", "score", "frequency", "with", "at", "a", "last",
+    "home", "products", "product"))
+#: Statistic words: they ask for a statistic and name a column only inside its label.
+STAT_WORDS = frozenset({"avg", "average", "mean", "median", "typical", "total"})
+#: At most this many levels of one column are read from one question ("artists or entertainers").
+MAX_LEVELS_PER_COLUMN = 4
+#: Words that say "how often" of a frequency column: weak, so "how often do they pay in full" is about
+#: paying in full, not about every frequency column.
+WEAK_WORDS = frozenset({"howoften", "often", "frequent", "frequently", "regular", "regularly"})
+#: Words of a "yes/no" column about marriage or graduation, for its "no" answer.
+_NO_FORMS = {"married": ("unmarried", "single", "singles", "never married", "not married"),
+             "graduated": ("non graduates", "non graduate", "not graduated", "undergraduates")}
 #: Words in segment names that do not identify one segment.
-NAME_GENERIC = frozenset({"buyers", "buyer", "shoppers", "shopper", "customers", "customer", "clients",
-                          "users", "people", "group", "segment", "the", "and", "of", "in", "high", "low",
-                          "big", "small"})
-#: Level words too vague to name a level in a question ("other", "yes").
+NAME_GENERIC = frozenset(stem(w) for w in (
+    "buyers", "buyer", "shoppers", "shopper", "customers", "customer", "clients", "users", "people", "group",
+    "segment", "the", "and", "of", "in", "lovers", "members", "workers"))
+#: The question's own grammar ("how big", "most"): never a name's word on its own.
+GRAMMAR = frozenset(FILLERS | OPERATION_WORDS | {stem(w) for w in FILLERS | OPERATION_WORDS})
+PEOPLE_STEMS = frozenset(PEOPLE | {stem(w) for w in PEOPLE})
+#: Words people swap in a name ("the high spenders" for "Big Spenders").
+NAME_EQUIVALENTS = MappingProxyType({"high": "big", "large": "big", "larg": "big", "heavy": "big"})
+#: Everyday words for common category values (used only when the table has that value).
+LEVEL_SYNONYMS = MappingProxyType({
+    "male": ("men", "man", "males", "guys", "gentlemen", "boys"),
+    "female": ("women", "woman", "females", "ladies", "lady", "girls"),
+    "m": ("men", "man", "males", "male"), "f": ("women", "woman", "females", "female"),
+    "married": ("married", "spouse", "spouses"), "single": ("single", "singles"),
+    "divorced": ("divorced", "divorcees"), "widow": ("widow", "widowed", "widows"),
+    "together": ("cohabiting", "together"), "master": ("masters", "master", "msc"),
+    "phd": ("phd", "phds", "doctorate", "doctorates"), "graduation": ("graduation", "graduates", "graduate"),
+    "basic": ("basic",), "2n cycle": ("2n cycle", "second cycle"),
+    "entertainment": ("entertainment", "entertainers", "entertainer"),
+    "healthcare": ("healthcare", "health care", "healthcare workers"),
+    "homemaker": ("homemakers", "homemaker", "housewives", "househusbands"),
+    "yes": ("yes",), "no": ("no",),
+})
+#: Level words too vague to name a level on their own.
 VAGUE_LEVELS = frozenset({"other", "none", "unknown", "missing", "yes", "no", "all", "any", "true", "false",
-                          "na", "nan", "null", "not", "and", "or", "the"})
-NUMBER_WORDS = MappingProxyType({"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-                "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-                "nineteen": 19, "twenty": 20})
-ORDINALS = MappingProxyType({"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-            "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
-            "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10})
-_SUFFIXES = ("ings", "ing", "ers", "er", "ies", "ied", "ed", "es", "ly", "s")
-_TOKEN = re.compile(r"\d+(?:\.\d+)?[km]?(?![a-z])|[a-z][a-z0-9]*|\d+[a-z][a-z0-9]*|>=|<=|!=|==|[<>=#%]")
+                          "na", "nan", "null", "not", "and", "or", "the", "0", "1", "a", "average", "high", "low"})
 
 
-def stem(word: str) -> str:
-    """A crude, consistent stem: ``spenders`` -> ``spend``, ``members`` -> ``memb``."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix):
-            rest = word[: -len(suffix)]
-            if len(rest) >= (3 if suffix == "s" else 4):
-                if suffix in ("ies", "ied"):
-                    rest += "y"
-                if len(rest) > 3 and rest[-1] == rest[-2] and rest[-1] not in "lsz":
-                    rest = rest[:-1]
-                return rest
-    return word
-
-
-def same_word(a: str, b: str) -> bool:
-    """Stems equal, or one a prefix (4+ letters) of the other: ``pref``/``prefer``, ``memb``/``membership``."""
-    if a == b:
-        return True
-    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    return len(short) >= 4 and long_.startswith(short) and len(short) >= 0.6 * len(long_)
-
-
-LEVEL_SYNONYMS = MappingProxyType({stem(k): v for k, v in LEVEL_WORDS.items()})
-AVERAGE_WORDS = frozenset({"average", "averag", "mean", "avg"})
-
-
-@dataclass(frozen=True)
-class Token:
-    """One question token: ``text`` as typed (lower case), ``stem``, ``number`` when numeric."""
-
-    text: str
-    stem: str
-    number: float | None = None
-
-
-def normalise(question: str) -> str:
-    """Lower case, plain quotes and dashes, ``n't`` -> `` not``, known phrases glued."""
-    text = unicodedata.normalize("NFKC", str(question)).lower()
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
-    text = re.sub(r"n't\b", " not", text)
-    text = re.sub(r"'s\b", "", text)
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(r"[$\u20ac\u00a3]", " ", text)
-    text = re.sub(r"[-_/]", " ", text)
-    text = " ".join(text.split())
-    for phrase, glued in PHRASES:
-        text = re.sub(rf"\b{phrase}\b", glued, text)
-    return text
-
-
-def _number(text: str) -> float | None:
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([km]?)", text)
-    if not match:
-        return None
-    value = float(match.group(1).replace(",", ""))
-    return value * {"": 1, "k": 1e3, "m": 1e6}[match.group(2)]
-
-
-def tokenize(question: str) -> list[Token]:
-    """Tokens of a question (numbers parsed; ``2k`` = 2000, ``2,000`` = 2000)."""
-    out = []
-    for raw in _TOKEN.findall(normalise(question)):
-        value = _number(raw)
-        out.append(Token(raw, raw if value is not None else stem(raw), value))
-    return out
-
-
-def _edit_distance(a: str, b: str, cap: int) -> int:
-    """Damerau-Levenshtein distance (adjacent swaps count once), stopped early past ``cap``."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) > cap:
-            return cap + 1
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
-def correct(word: str, known: frozenset, known_list: list) -> str:
-    """``word`` if known; else the closest known word one typo away (two from 9 letters), or itself.
-
-    The closest word must share the first letter: typos rarely hit it, and it keeps
-    unrelated words ("email" vs "male") apart.
-    """
-    if word in known or len(word) < 4 or not word.isalpha():
-        return word
-    cap = 2 if len(word) >= 9 else 1
-    for candidate in difflib.get_close_matches(word, known_list, n=5, cutoff=0.75):
-        if candidate[0] == word[0] and abs(len(candidate) - len(word)) <= cap \
-                and _edit_distance(word, candidate, cap) <= cap:
-            return candidate
-    return word
+def _stems(text: str) -> tuple[str, ...]:
+    """Stems of a text, glued and normalised exactly as questions are ("Pay-in-Full" -> payinfull)."""
+    return tuple(stem(t) for t in re.findall(r"[^\W_]+", normalise(str(text))))
 
 
 @dataclass(frozen=True, eq=False)
-class FeatureInfo:
-    """One column: its name, kind, plain label, weighted word stems and (categorical) levels."""
+class ColumnWords:
+    """One column as questions may name it.
+
+    ``core`` holds the stems of its label (each weighs 1; generic ones 0.4), ``synonyms`` the
+    stems of the words its meaning lists (0.8), ``verbs`` the verbs that ask about it (0.6).
+    ``levels`` maps each category level (or "yes"/"no" of a flag) to the word sequences that
+    name it.
+    """
 
     name: str
-    kind: str
+    kind: str  # numeric, boolean, categorical, datetime, profile
+    role: str
     label: str
-    words: tuple  # ((stem, weight), ...)
-    levels: dict = field(default_factory=dict)  # level -> tuple of stems
+    core: tuple
+    synonyms: frozenset
+    verbs: frozenset
+    levels: dict = field(default_factory=dict)
 
     @property
-    def total_weight(self) -> float:
-        return sum(w for _, w in self.words) or 1.0
+    def core_weight(self) -> float:
+        return sum(0.4 if s in GENERIC else 1.0 for s in self.core) or 1.0
 
 
 @dataclass(frozen=True)
-class FeatureMatch:
-    """A feature found in a question: matched weight, coverage, token positions and level."""
+class ColumnMatch:
+    """A column a question names: how well, where, and the level it names (if any)."""
 
-    feature: str
-    weight: float
-    coverage: float
+    column: str
+    score: float
+    coverage: float  # share of the column's own (core) words the question used
     positions: frozenset
     level: str | None = None
+    via_verb: bool = False
     generic_only: bool = False
 
 
-def _word_stems(text: str) -> list[str]:
-    return [stem(t) for t in column_tokens(text) if not t.isdigit() and len(t) > 1]
+@dataclass(frozen=True)
+class NameMatch:
+    """A segment named by (part of) its name: positions used and how complete the match is."""
+
+    segment: int
+    positions: frozenset
+    complete: bool  # every distinctive word of the name was said
+    distinctive: int  # distinctive name words matched
+    alias: bool  # an earlier name
+    weak: bool = False  # a part of a name made only of column words ("recent customers"): a column may be meant
 
 
-def _level_stems(text: str) -> list[str]:
-    """Words of a categorical value, split at spaces and punctuation only: a value is written as
-    people say it ("PhD" is "phd", not the camel-case parts "ph d" of a column name)."""
-    return [stem(t) for t in re.findall(r"[^\W_]+", text.lower()) if not t.isdigit() and len(t) > 1]
+def general_first(matches: list, vocab: "Vocabulary", counted: bool = False, often: bool = False) -> tuple:
+    """(the column meant, the columns that fit the words as well). When words fit several columns
+    equally, the most general one is meant if it is the only one with the fewest words ("purchase
+    frequency" over "one-off purchase frequency" for "how often do they buy"); a table-wide total
+    ("total spend") beats its parts; otherwise the others are a tie to ask about."""
+    best = matches[0]
+    same = [m for m in matches if (m.score, m.coverage) == (best.score, best.coverage) and m.level == best.level
+            and m.positions == best.positions]
+    if len(same) == 1:
+        return best, []
+    if counted:  # "number of orders", "how many purchases": the count column
+        counts = [m for m in same if vocab.columns[m.column].role in ("count", "frequency")]
+        if len(counts) == 1:
+            return counts[0], []
+    total = [m for m in same if vocab.columns[m.column].role == "total"]
+    if total:
+        return total[0], []
+    if often:  # "how often": a true frequency column before counts that also say how often
+        freq = [m for m in same if vocab.columns[m.column].role == "frequency"]
+        if len(freq) == 1:
+            return freq[0], []
+        if freq:
+            same = freq
+            best = freq[0]
+    fewest = min(len(vocab.columns[m.column].core) for m in same)
+    general = [m for m in same if len(vocab.columns[m.column].core) == fewest]
+    if len(general) == 1 and (best.via_verb or best.coverage < 1.0):
+        return general[0], []
+    return best, [m.column for m in same if m is not best]
 
 
 class Vocabulary:
     """Lookup of the words of one report. Build once per engine; read-only afterwards."""
 
     def __init__(self, report) -> None:
-        self.groups: dict[str, set] = {}
-        for group in SYNONYM_GROUPS:
-            for word in group:
-                self.groups.setdefault(stem(word), set()).add(group[0])
-        self.multi = {stem(k): tuple(stem(w) for w in v) for k, v in MULTI_SYNONYMS.items()}
-        self.features: dict[str, FeatureInfo] = {}
-        doc_freq: dict[str, int] = {}
-        raw_words = {}
-        for column in report.features:
-            stems = list(dict.fromkeys(_word_stems(column))) or [stem(str(column).lower())]
-            raw_words[column] = stems
-            for s in stems:
-                doc_freq[s] = doc_freq.get(s, 0) + 1
-        generic = {stem(w) for w in GENERIC_WORDS}
-        for column in report.features:
-            kind = report.feature_types.get(column, "numeric")
-            words = tuple((s, 0.5 if s in generic else 1 / math.sqrt(doc_freq[s]))
-                          for s in raw_words[column] if s not in ("per", "of", "the"))
-            if kind == "datetime":  # values are "days since <date>"
-                words += tuple((w, 0.5) for w in ("day", "since") if w not in raw_words[column])
-            levels = {}
-            if kind == "categorical":
-                shares = (report.overall.get("categorical") or {}).get(column) or {}
-                levels = {str(lv): tuple(_level_stems(str(lv))) for lv in shares
-                          if _level_stems(str(lv)) and not set(_level_stems(str(lv))) <= VAGUE_LEVELS}
-            label = feature_label(column, kind)
-            if str(column).isupper():
-                label = label.lower()
-            self.features[column] = FeatureInfo(column, kind, label, words or ((stem(column), 1.0),), levels)
-        self.generic = generic
-        self.column_words = frozenset(w for info in self.features.values() for w, _ in info.words)
-        self.level_words = frozenset(w for info in self.features.values() for stems in info.levels.values()
-                                     for w in stems)
-        self.segment_words = {s.id: tuple(_word_stems(s.name)) for s in report.segments}
-        self.name_generic = frozenset(stem(w) for w in NAME_GENERIC)
-        self.segment_names = {s.id: s.name for s in report.segments}
+        self.report = report
+        self.columns: dict[str, ColumnWords] = {}
+        for column in list(report.features) + list(report.profile_columns or []) + list(
+                getattr(report, "derived_columns", None) or []):
+            self.columns[column] = self._column(report, column)
+        self._share_children()
+        self.data_words = frozenset(w for info in self.columns.values()
+                                    for w in (*info.core, *info.synonyms, *info.verbs,
+                                              *(x for forms in info.levels.values() for f in forms for x in f)))
+        self.names: dict[int, list[tuple[tuple[str, ...], bool]]] = {}
+        for s in report.segments:
+            entries = [(_stems(s.name), False)] + [(_stems(a), True) for a in getattr(s, "aliases", [])]
+            self.names[s.id] = [e for e in entries if e[0]]
 
-    # ----------------------------------------------------------------- words
+    # ------------------------------------------------------------- building
+    @staticmethod
+    def _column(report, column: str) -> ColumnWords:
+        kind = report.feature_types.get(column) or (
+            "numeric" if column in (getattr(report, "derived_columns", None) or []) else "profile")
+        meaning = report.meaning(column) if hasattr(report, "meaning") else None
+        label = column_label(report, column) if kind != "profile" else (meaning.label if meaning else column)
+        core = tuple(dict.fromkeys(s for s in _stems(label) if s not in ("of", "the", "on", "in", "at")))
+        raw = tuple(s for s in _stems(" ".join(re.findall(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])", column)))
+                    if s not in GENERIC)
+        synonyms = {s for w in (meaning.words if meaning else ()) if len(_stems(w)) == 1 for s in _stems(w)}
+        synonyms |= set(raw)
+        if meaning is not None and meaning.role in ("age", "birth_year"):
+            synonyms |= {"howold", "old", "young", "aged"}
+        verbs = {stem(v) for v in (meaning.verbs if meaning else ())}
+        levels: dict = {}
+        if kind in ("categorical", "profile"):
+            shares = (report.overall.get("categorical" if kind == "categorical" else "profile") or {}).get(column) or {}
+            for level in shares:
+                forms = [_stems(level)] + [_stems(w) for w in LEVEL_SYNONYMS.get(str(level).lower(), ())]
+                vague = [f for f in forms if len(f) == 1 and (f[0] in VAGUE_LEVELS or len(f[0]) == 1)]
+                forms = [f for f in forms if f and f not in vague]
+                # "high" alone is no level, "a high spending score" / "high spenders" is
+                forms += [v + tuple(core[:n]) for v in vague for n in (len(core), 1) if core and v[0] not in
+                          ("yes", "no", "0", "1", "average")]
+                forms += [tuple(core[:1]) + v for v in vague if core and len(v[0]) == 1]  # "segmentation A"
+                forms = list(dict.fromkeys(forms))
+                if forms:
+                    levels[str(level)] = tuple(forms)
+        elif kind == "boolean" and meaning is not None:
+            yes, no = [core], []
+            if len(core) >= 3:  # "accepted campaign 3" is also "campaign 3"
+                yes.append(core[1:])
+            for direction, bucket in (("higher", yes), ("lower", no)):
+                word = (meaning.names.get(direction) or ("",))[0]
+                if word:
+                    bucket.append(_stems(word.replace("-", " ")))
+            for key, forms in _NO_FORMS.items():
+                if stem(key) in core:
+                    yes.append((stem(key),))
+                    no.extend(_stems(w) for w in forms)
+            levels["yes"] = tuple(dict.fromkeys(f for f in yes if f))
+            if no:
+                levels["no"] = tuple(dict.fromkeys(f for f in no if f))
+        return ColumnWords(column, kind, meaning.role if meaning else "measure", label, core,
+                           frozenset(synonyms - set(core)), frozenset(verbs), levels)
+
+    def _share_children(self) -> None:
+        """With kids and teenagers in separate columns, "children" could mean either: it names both,
+        so a question about "children" gets a clarifying question instead of a guess."""
+        household = [c for c, info in self.columns.items() if info.role == "household" and info.kind == "numeric"]
+        kids = [c for c in household if any(w.startswith(("kid", "teen", "child")) for w in self.columns[c].core)]
+        if len(kids) >= 2:
+            for c in kids:
+                info = self.columns[c]
+                self.columns[c] = ColumnWords(info.name, info.kind, info.role, info.label, info.core,
+                                              frozenset(info.synonyms | {"children", "child", "childr"}),
+                                              info.verbs, info.levels)
+
     def known_words(self) -> set:
-        """Every stem this report knows (columns, levels, names, synonyms)."""
-        out = set(self.groups) | set(self.multi) | set(LEVEL_SYNONYMS)
-        for info in self.features.values():
-            out.update(s for s, _ in info.words)
-            for stems in info.levels.values():
-                out.update(stems)
-        for stems in self.segment_words.values():
-            out.update(stems)
+        """Every word this report knows (columns, levels, names), as typed and as stems."""
+        out: set = set()
+        for info in self.columns.values():
+            out |= set(info.core) | set(info.synonyms) | set(info.verbs)
+            for forms in info.levels.values():
+                out |= {w for f in forms for w in f}
+            meaning = self.report.meaning(info.name) if hasattr(self.report, "meaning") else None
+            if meaning is not None:
+                out |= {w for text in (*meaning.words, meaning.label) for w in re.findall(r"[^\W_]+", text.lower())}
+        for entries in self.names.values():
+            out |= {w for stems, _ in entries for w in stems}
+        for s in self.report.segments:
+            out |= set(re.findall(r"[^\W_]+", s.name.lower()))
+            for alias in getattr(s, "aliases", []):
+                out |= set(re.findall(r"[^\W_]+", alias.lower()))
         return out
 
-    def match_quality(self, question_stem: str, word: str) -> float:
-        """1.0 for the same word, 0.8 for a synonym, 0 otherwise."""
-        if same_word(question_stem, word):
-            return 1.0
-        q_groups = self.groups.get(question_stem, set())
-        if q_groups and q_groups & self.groups.get(word, {word}):
-            return 0.8
-        if word in self.multi.get(question_stem, ()):
-            return 0.8
-        return 0.0
+    def label(self, column: str) -> str:
+        return self.columns[column].label
 
-    # -------------------------------------------------------------- features
-    def match_features(self, tokens: list[Token], skip: set | frozenset = frozenset(),
-                       only: set | None = None, prefer_not: set | frozenset = frozenset()) -> list[FeatureMatch]:
-        """Every feature some question words point to, best first (ties avoid ``prefer_not`` tokens)."""
-        positions = sorted(only) if only is not None else range(len(tokens))  # only: a few words, not all
-        usable = [(i, tokens[i].stem) for i in positions if i not in skip and tokens[i].number is None]
+    # -------------------------------------------------------------- columns
+    @staticmethod
+    def _usable(tokens: list[Token], skip: set, only: set | None) -> list:
+        """(position, stem, text) of the tokens a match may use, in order; one pass."""
+        positions = sorted(only) if only is not None else range(len(tokens))
+        out = []
+        for i in positions:
+            if i in skip or not 0 <= i < len(tokens):
+                continue
+            t = tokens[i]
+            if t.number is None or (t.text.isdigit() and len(t.text) <= 2):
+                out.append((i, t.stem, t.text))
+        return out
+
+    @staticmethod
+    def _groups(usable: list) -> dict:
+        """stem -> positions (in order), so each column looks at each distinct word once."""
+        groups: dict = {}
+        for i, s, text in usable:
+            groups.setdefault((s, text), []).append(i)
+        return groups
+
+    def match_columns(self, tokens: list[Token], skip: set, only: set | None = None) -> list[ColumnMatch]:
+        """Every column the usable tokens point to, best first. Linear in the question's length:
+        the tokens are grouped by word once, and each column checks each distinct word."""
+        usable = self._usable(tokens, skip, only)
+        groups = self._groups(usable)
+        order = {i: k for k, (i, _, _) in enumerate(usable)}
         found = []
-        for info in self.features.values():
+        for info in self.columns.values():
             used: set = set()
-            weight = 0.0
-            non_generic = False
-            for word, w in info.words:
-                best, where = 0.0, None
-                for i, s in usable:
-                    if i in used and word not in self.multi.get(s, ()):  # "recency" stands for 3 words
-                        continue
-                    if s in AVERAGE_WORDS:  # "average" asks for a mean; it does not name "avg_order_value"
-                        continue
-                    q = self.match_quality(s, word)
-                    if q > best or (q == best and q > 0 and where in prefer_not and i not in prefer_not):
-                        best, where = q, i
-                if where is not None and best > 0:
-                    used.add(where)
-                    weight += best * w
-                    non_generic |= word not in self.generic
-            level = None
-            for lv, stems in info.levels.items():
-                pos = self._find_run(usable, stems, used)
-                if pos:
-                    level = lv
-                    used |= pos
-                    weight += 0.9
-                    non_generic = True
-                    break
-            if weight > 0:
-                coverage = min(1.0, weight / info.total_weight)
-                found.append(FeatureMatch(info.name, weight, coverage, frozenset(used), level,
-                                          generic_only=not non_generic))
-        found.sort(key=lambda m: (-m.weight, -m.coverage, m.feature))
+            score, core_hit, generic_only, via_verb = 0.0, 0.0, True, False
+            for n, word in enumerate(info.core):
+                hits = [min(p for p in ps if p not in used) for (s, text), ps in groups.items()
+                        if any(p not in used for p in ps) and (same_word(s, word) or text == word)
+                        and not (text in STAT_WORDS and not self._phrase_follows(tokens, ps, info.core, n))]
+                if hits:
+                    hit = min(hits)
+                    used.add(hit)
+                    weight = 0.4 if word in GENERIC else 1.0
+                    score += weight
+                    core_hit += weight
+                    generic_only &= word in GENERIC
+            for (s, text), ps in groups.items():
+                free = [p for p in ps if p not in used]
+                if not free or text.isdigit() or text in STAT_WORDS:
+                    continue
+                if s in info.synonyms or text in info.synonyms:
+                    used.update(free)
+                    score += 0.3 if text in WEAK_WORDS else 0.8
+                    generic_only &= s in GENERIC
+                elif (s in info.verbs or text in info.verbs) and text not in PEOPLE:  # "shoppers" is no "shop"
+                    used.update(free)
+                    score += 0.6
+                    via_verb = True
+                    generic_only = False
+            level, level_positions = self._level(usable, info, used, groups, order)
+            if level is not None:
+                used |= level_positions
+                score += 0.9 * len(level_positions)
+                generic_only = False
+            if score > 0:
+                found.append(ColumnMatch(info.name, score, min(1.0, core_hit / info.core_weight), frozenset(used),
+                                         level, via_verb and core_hit == 0, generic_only))
+        found.sort(key=lambda m: (-m.score, -m.coverage, len(self.columns[m.column].core), m.column))
         return found
 
     @staticmethod
-    def _find_run(usable: list, stems: tuple, used: set) -> set:
-        """Positions where ``stems`` appear consecutively among ``usable`` tokens."""
-        if not stems:
-            return set()
-        for start in range(len(usable) - len(stems) + 1):
-            window = usable[start:start + len(stems)]
-            if all((same_word(s, w) or LEVEL_SYNONYMS.get(s) == w) and i not in used
-                   for (i, s), w in zip(window, stems, strict=True)):
-                return {i for i, _ in window}
-        return set()
+    def _phrase_follows(tokens: list[Token], positions: list, core: tuple, n: int) -> bool:
+        """A statistic word ("average") names a column only inside its label ("average order value")."""
+        return n + 1 < len(core) and any(p + 1 < len(tokens) and same_word(tokens[p + 1].stem, core[n + 1])
+                                         for p in positions)
 
-    def level_matches(self, tokens: list[Token], skip: set) -> list[tuple[str, str, set]]:
-        """(feature, level, positions) for every categorical level named in the question."""
-        usable = [(i, t.stem) for i, t in enumerate(tokens) if i not in skip and t.number is None]
-        out = []
-        for info in self.features.values():
-            for lv, stems in info.levels.items():
-                pos = self._find_run(usable, stems, set())
-                if pos:
-                    out.append((info.name, lv, pos))
-        return out
-
-    # -------------------------------------------------------------- segments
-    def segment_runs(self, tokens: list[Token], skip: set) -> dict[int, tuple[float, int, int, set]]:
-        """Best run of consecutive question words inside each segment's name.
-
-        Returns ``{segment_id: (score, distinctive_words, matched_words, positions, in_order)}``;
-        ``score`` is the matched share of the name's distinctive words, ``in_order`` the number of
-        neighbouring words that follow each other as in the name.
-        """
-        out = {}
-        for seg_id, words in self.segment_words.items():
-            distinct = [w for w in words if w not in self.name_generic]
-            best = None
-            i = 0
-            while i < len(tokens):
-                run, taken, order, j = set(), set(), [], i
-                while j < len(tokens) and j not in skip and tokens[j].number is None:
-                    hits = [k for k, w in enumerate(words) if k not in taken
-                            and self.name_word_quality(tokens[j].stem, w) > 0]
-                    if not hits:
+    @staticmethod
+    def _level(usable: list, info: ColumnWords, used: set, groups: dict | None = None,
+               order: dict | None = None) -> tuple[str | None, set]:
+        """The level of ``info`` named by consecutive usable tokens (longest form first)."""
+        groups = groups if groups is not None else Vocabulary._groups(usable)
+        order = order if order is not None else {i: k for k, (i, _, _) in enumerate(usable)}
+        best: tuple[str | None, set] = (None, set())
+        for level, forms in info.levels.items():
+            for form in forms:
+                if len(form) <= len(best[1]):
+                    continue
+                starts = [p for (s, text), ps in groups.items() if same_word(s, form[0]) or text == form[0]
+                          for p in ps if p not in used]
+                for start in sorted(starts):
+                    k = order[start]
+                    window = usable[k:k + len(form)]
+                    if len(window) == len(form) and all(
+                            i not in used and (same_word(s, w) or t == w) for (i, s, t), w in zip(window, form)) \
+                            and window[-1][0] - window[0][0] == len(form) - 1:
+                        best = (level, {i for i, _, _ in window})
                         break
-                    hit = next((k for k in hits if order and k == order[-1] + 1), hits[0])
-                    taken.add(hit)
-                    order.append(hit)
-                    run.add(j)
-                    j += 1
-                if run:
-                    n_distinct = sum(1 for k in taken if words[k] not in self.name_generic)
-                    score = n_distinct / max(len(distinct), 1)
-                    ordered = sum(1 for a, b in zip(order, order[1:], strict=False) if b == a + 1)
-                    key = (n_distinct, ordered, len(run), score)
-                    if n_distinct and (best is None or key > best[0]):
-                        best = (key, (score, n_distinct, len(run), run, ordered))
-                i = j + 1 if j > i else i + 1
-            if best:
-                out[seg_id] = best[1]
+        return best
+
+    def levels_named(self, tokens: list[Token], skip: set) -> list[tuple[str, str, set]]:
+        """(column, level, positions) for every category level or flag value named in the question."""
+        usable = self._usable(tokens, skip, None)
+        groups = self._groups(usable)
+        order = {i: k for k, (i, _, _) in enumerate(usable)}
+        out = []
+        for info in self.columns.values():
+            if not info.levels:
+                continue
+            taken: set = set()
+            for _ in range(MAX_LEVELS_PER_COLUMN):
+                level, positions = self._level(usable, info, taken, groups, order)
+                if level is None:
+                    break
+                out.append((info.name, level, positions))
+                taken |= positions
         return out
 
-    def name_word_quality(self, question_stem: str, word: str) -> float:
-        """Like :meth:`match_quality`, but a word that IS a column word ("age") never refers to a
-        segment through a synonym ("Young ...")."""
-        if question_stem in ("the", "and", "of", "a"):
-            return 0.0
-        quality = self.match_quality(question_stem, word)
-        if 0 < quality < 1 and question_stem in self.column_words:
-            return 0.0
-        return quality
+    # ------------------------------------------------------------- segments
+    def match_names(self, tokens: list[Token], skip: set) -> list[NameMatch]:
+        """Segments named by their (current or earlier) name.
 
-    def label(self, feature: str) -> str:
-        return self.features[feature].label
+        A name counts as said when all its distinctive words are said in order; a part of it when
+        two or more of its words are said in a row and one of them only names segments (not a
+        column: "cash advance" in "Cash-Advance Users" is a column); one word when it is followed by
+        the name's own noun ("the young shoppers") or names nothing but segments ("describe
+        alpha"). A word shared by several names is ambiguous (each name is returned).
+        """
+        words = [(i, t.stem) for i, t in enumerate(tokens) if i not in skip and t.number is None]
+        out = []
+        for seg_id, entries in self.names.items():
+            for stems, alias in entries:
+                distinct = [w for w in stems if w not in NAME_GENERIC]
+                if not distinct:
+                    continue
+                match = self._name_run(words, stems)
+                if match is None:
+                    continue
+                positions, n_distinct, complete, found = match
+                said = [stems[k] for k in sorted(found)]
+                # words only a name has ("mainstream"): not a column's, not the question's grammar ("how big")
+                own = set(said) - self.data_words - NAME_GENERIC - GRAMMAR
+                meaningful = [s for s in said if s not in NAME_GENERIC and s not in GRAMMAR]
+                last = max(positions)
+                # a noun says a group is meant: "lapsed buyers", "the senior segment", "the seniors"
+                noun = any(tokens[i].text in PEOPLE or tokens[i].stem in NAME_GENERIC for i in positions) or (
+                    last + 1 < len(tokens) and (tokens[last + 1].text in PEOPLE or tokens[last + 1].text in SEGMENT_WORDS)) or (
+                    tokens[last].text.endswith("s") and tokens[last].text[:-1] in stems and min(positions) > 0
+                    and tokens[min(positions) - 1].text in ("the", "those", "these"))  # "the seniors"
+                weak = not own
+                if complete and (len(positions) >= 2 or own or len(distinct) > 1 or noun):
+                    # a one-word name that is also a column word ("Older") needs its noun ("Older Customers")
+                    out.append(NameMatch(seg_id, frozenset(positions), True, n_distinct, alias,
+                                         weak and len(positions) < 2))
+                elif complete:
+                    continue
+                elif n_distinct >= 2 and own:
+                    out.append(NameMatch(seg_id, frozenset(positions), False, n_distinct, alias))
+                elif meaningful and noun and self._unique_words(said, seg_id):
+                    out.append(NameMatch(seg_id, frozenset(positions), False, n_distinct, alias, weak))
+                elif n_distinct == 1 and own and len(own) == 1:
+                    if self._unique_words(said, seg_id):
+                        out.append(NameMatch(seg_id, frozenset(positions), False, 1, alias))
+                    else:
+                        out.append(NameMatch(seg_id, frozenset(positions), False, 1, alias))  # shared: ambiguous
+        out.sort(key=lambda m: (-m.complete, -m.distinctive, m.alias, -len(m.positions), m.segment))
+        return out
+
+    def flag_claims(self, tokens: list[Token], column: str, positions) -> bool:
+        """A category level's word ("app" of preferred channel) that a yes/no column uses with its
+        verb ("do they use the app": the app-user flag) is that column's, not the level."""
+        if self.columns[column].kind == "boolean" or len(positions) != 1:
+            return False
+        word = tokens[min(positions)].stem
+        verbs = {t.stem for t in tokens} | {t.text for t in tokens}
+        return any(info.kind == "boolean" and info.name != column and word in info.core and info.verbs & verbs
+                   for info in self.columns.values())
+
+    def is_column_phrase(self, tokens: list[Token], positions) -> bool:
+        """The words at ``positions`` say every core word of some column ("app users": app user)."""
+        said = {tokens[i].stem for i in positions} | {tokens[i].text for i in positions}
+        return any(len(info.core) >= 2 and all(any(same_word(w, x) for x in said) for w in info.core)
+                   for info in self.columns.values())
+
+    def _unique_words(self, said: list, seg_id: int) -> bool:
+        """No other segment's names hold every distinctive word said."""
+        words = {s for s in said if s not in NAME_GENERIC}
+        return bool(words) and not any(words <= set(stems) for other, entries in self.names.items()
+                                       if other != seg_id for stems, _ in entries)
+
+    @staticmethod
+    def _name_run(words: list, stems: tuple) -> tuple[set, int, bool, set] | None:
+        """The best run of consecutive question words that follows the name's words in order,
+        starting anywhere in the name; name words may be left out ("the recent spenders" for
+        "Recent Frequent Big Spenders"), question words may not. Returns (positions, distinctive
+        words said, every distinctive word said, indices of the name words said)."""
+        def same(s: str, w: str) -> bool:
+            return s == w or NAME_EQUIVALENTS.get(s) == w
+
+        n_distinct = sum(1 for w in stems if w not in NAME_GENERIC)
+        best = None
+        for start in range(len(words)):
+            first = words[start][1]
+            for offset in (k for k, w in enumerate(stems) if same(first, w)):
+                k, j, positions, hits, found = offset, start, set(), 0, set()
+                while j < len(words) and k < len(stems):
+                    i, s = words[j]
+                    if j > start and i != words[j - 1][0] + 1:
+                        break
+                    nxt = next((m for m in range(k, len(stems)) if same(s, stems[m])), None)
+                    if nxt is None:
+                        break
+                    positions.add(i)
+                    found.add(nxt)
+                    hits += stems[nxt] not in NAME_GENERIC
+                    k, j = nxt + 1, j + 1
+                if hits and (best is None or hits > best[1]):
+                    complete = all(m in found for m, w in enumerate(stems) if w not in NAME_GENERIC)
+                    best = (positions, hits, complete, found)
+        return best
 
 
-__all__ = ["Vocabulary", "Token", "FeatureInfo", "FeatureMatch", "tokenize", "normalise", "stem",
-           "same_word", "correct", "NUMBER_WORDS", "ORDINALS", "SYNONYM_GROUPS"]
+__all__ = ["Vocabulary", "ColumnWords", "ColumnMatch", "NameMatch", "GENERIC", "NAME_GENERIC", "general_first"]

@@ -581,10 +581,29 @@ def _is_share(spec: dict) -> bool:
         spec.get("level") is not None and (spec.get("stat") or "share") == "share")
 
 
+def _in_units(spec: dict, gold):
+    """A column whose header says it is in thousands ("Annual Income (k$)") may be written as
+    "$61k": accept the gold in those units too (harness fix, see NOTES.md)."""
+    if "k$" not in str(spec.get("column", "")) or gold is None:
+        return gold
+    if isinstance(gold, dict):
+        return {k: _in_units(spec, v) for k, v in gold.items()}
+    if isinstance(gold, (list, tuple)):
+        return [x for g in gold for x in (_in_units(spec, g) if isinstance(g, (list, tuple)) else [g, g * 1000])]
+    if isinstance(gold, (int, float)) and not isinstance(gold, bool):
+        return [gold, gold * 1000]
+    return gold
+
+
 def check(spec: dict, gold, text: str, st: State) -> bool:
     """Does an answered ``text`` hold the gold of ``spec``?"""
     t = spec["type"]
     share = _is_share(spec)
+    if t in ("stat", "per_segment", "compare"):
+        gold = _in_units(spec, gold)
+    if t in ("count", "count_share") and isinstance(gold, (int, float)) and 0 < gold < 5 \
+            and re.search(r"\bfewer than 5\b", text, re.I):
+        return True  # counts under 5 are not shown, by design (privacy, issue 13; see NOTES.md)
     if t in ("size", "share", "level_share", "count", "count_share"):
         return has_value(text, gold, share=share)
     if t == "stat":
@@ -609,7 +628,7 @@ def check(spec: dict, gold, text: str, st: State) -> bool:
             column, _, level = _value_spec(spec)
             return (has_value(text, st.share_alts(column, top, level), share=True)
                     or has_value(text, st.stat(column, "count", top, level)))
-        value = gold["values"][top]
+        value = _in_units(spec, gold["values"][top])
         if spec.get("age_from_birth_year") and any(
                 has_value(text, y - value, pct_ok=False) for y in range(2014, 2027)):
             return True
@@ -625,13 +644,13 @@ def check(spec: dict, gold, text: str, st: State) -> bool:
             return False
         key = {sid: (v[0] if isinstance(v, list) else v) for sid, v in gold.items()}
         best = max(key.values())
-        return key[order[0]] == best and has_value(text, gold[order[0]], share=share)
+        return key[order[0]] == best and has_value(text, _in_units(spec, gold[order[0]]), share=share)
     if t in ("largest", "smallest"):
         return any(named(text, st, sid) and has_value(text, n) for sid, n in gold.items())
     if t == "customer":
         return named(text, st, gold["segment"])
     if t == "mode":
-        low = text.lower()
+        low = re.sub(r"\\(.)", r"\1", text).lower()  # Markdown escapes ("Cat\_6") read as shown
         return gold.lower() in low or gold.lower().replace("_", " ") in low
     if t == "describe":
         return named(text, st, gold)
@@ -697,9 +716,27 @@ def _plan(entry: dict, st: State) -> list:
             continue
         category = step.get("category", entry["category"])
         text = fill(step["q"], cur)
-        gold = gold_of(step["spec"], cur)
-        plan.append(("ask", category, text, step["spec"], gold, cur))
+        spec = _for_this_segmentation(step["spec"], text, cur)
+        gold = gold_of(spec, cur)
+        plan.append(("ask", category, text, spec, gold, cur))
     return plan
+
+
+_SEGMENT_NUMBER = re.compile(r"\bsegment\s+(\d+)\b", re.I)
+
+
+def _for_this_segmentation(spec: dict, text: str, st: State) -> dict:
+    """Specs written when a table had two segments, made honest for this segmentation (harness
+    fix, see NOTES.md): "segment N does not exist" is skipped when segment N exists, and "the
+    other one" is only one segment when there are exactly two; with more, asking back is right."""
+    if spec.get("type") == "not_exist":
+        numbers = [int(n) for n in _SEGMENT_NUMBER.findall(text)]
+        if numbers and all(n in {s.id for s in st.real} for n in numbers):
+            raise Unresolvable(f"segment {numbers[0]} exists in this segmentation")
+    if re.search(r"\bthe other\b|\bthe two segments\b|\bboth segments\b", text, re.I) and len(st.real) > 2 \
+            and spec.get("type") not in REFUSAL_TYPES:
+        return {"type": "refuse"}
+    return spec
 
 
 def make_engine(analysis, report):
