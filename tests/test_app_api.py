@@ -16,18 +16,10 @@ import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
 
-from app_server import running_app
-
 from segmenter.report import SegmentationReport
 
 CARD = 'class="se-card'
 DOWNLOAD_OUTPUTS = ("personas.html", "personas.md", "assignments.csv", "report.json", "model.skops")
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
 
 
 def client(url: str):
