@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
+pytestmark = pytest.mark.heavy  # a real app process segmenting real tables
 
 from segmenter.report import SegmentationReport
 

@@ -128,6 +128,7 @@ def test_missing_file_and_bad_option_values(tmp_path):
     assert result.returncode == 2 and "report.json" in result.stderr
 
 
+@pytest.mark.heavy
 @pytest.mark.skipif(not shared_csvs(), reason="../shared/data is not present")
 @pytest.mark.parametrize("path", shared_csvs(), ids=lambda p: p.name)
 def test_cli_on_real_datasets(path, tmp_path):
