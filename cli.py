@@ -136,9 +136,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         table = make_demo_customers().table
     else:
+        path = require_file(args.input)  # before any import: a wrong path answers at once
         from segmenter.load import load_table  # pandas only: a bad file is refused before the library loads
 
-        table = load_table(require_file(args.input))
+        table = load_table(path)
     from explainers.analysis import analyse, write_run
 
     params = dict(algorithm=args.algorithm, k=args.k, seed=args.seed, features=_split(args.features),
