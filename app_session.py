@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ PREVIEW_ROWS = 20
 PREVIEW_CELL_CHARS = 60
 RESULT_ROWS = 200
 DEMO_SOURCE = "the demo table"
+DEMO_RUNS_KEPT = 4  # demo analyses kept in memory (one per combination of settings tried)
 SESSION_ROOT = "segment-explainer-sessions"
 
 #: (label shown, value passed to the library)
@@ -239,8 +241,45 @@ def segment_params(algorithm: str, k: float | None, min_cluster_size: float | No
 
 
 def run_analysis(session: AppSession, params: dict, progress: Progress | None = None) -> AppSession:
-    analysis = analyse(session.table, progress=progress, **session.choices.params(), **params)
+    """Segment the session's table (the demo table's runs are shared: :func:`_demo_analysis`)."""
+    settings = {**session.choices.params(), **params}
+    if session.source == DEMO_SOURCE:
+        analysis = _demo_analysis(session.table, settings, progress)
+    else:
+        analysis = analyse(session.table, progress=progress, **settings)
     return session.replace(analysis=analysis, conversation=None, engine=None, predicted=None)
+
+
+def _frozen(value):
+    """A hashable copy of nested settings (dicts become sorted tuples of pairs, lists tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+_DEMO_RUNS: dict[tuple, Analysis] = {}
+_DEMO_LOCK = threading.Lock()
+
+
+def _demo_analysis(table: pd.DataFrame, settings: dict, progress: Progress | None) -> Analysis:
+    """The demo table segmented with ``settings``, computed once per server process.
+
+    Every visitor's page opens on the demo run, and the same table, settings and seed always
+    give the same result, so the first visitor's run is kept (up to :data:`DEMO_RUNS_KEPT`
+    settings) and shared. Sharing is safe because an Analysis is never changed in place (a
+    rename makes a new report and analysis). The only process-wide state of the app.
+    """
+    key = _frozen(settings)
+    with _DEMO_LOCK:
+        if key not in _DEMO_RUNS:
+            if len(_DEMO_RUNS) >= DEMO_RUNS_KEPT:
+                _DEMO_RUNS.pop(next(iter(_DEMO_RUNS)))
+            _DEMO_RUNS[key] = analyse(table, progress=progress, **settings)
+        elif progress is not None:
+            progress(1.0, "Segments ready")
+        return _DEMO_RUNS[key]
 
 
 def summary_markdown(report: SegmentationReport) -> str:

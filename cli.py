@@ -131,13 +131,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if args.input != "demo":
-        require_file(args.input)
-    from explainers.analysis import analyse, write_run
-    from segmenter.demo import make_demo_customers
-    from segmenter.load import load_table
+    if args.input == "demo":
+        from segmenter.demo import make_demo_customers
 
-    table = make_demo_customers().table if args.input == "demo" else load_table(args.input)
+        table = make_demo_customers().table
+    else:
+        path = require_file(args.input)  # before any import: a wrong path answers at once
+        from segmenter.load import load_table  # pandas only: a bad file is refused before the library loads
+
+        table = load_table(path)
+    from explainers.analysis import analyse, write_run
+
     params = dict(algorithm=args.algorithm, k=args.k, seed=args.seed, features=_split(args.features),
                   exclude=_split(args.exclude), types=_types(args.type), id_column=args.id_column,
                   min_cluster_size=args.min_cluster_size, fit_sample_size=args.sample_size,

@@ -33,6 +33,16 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="session")
+def app_url():
+    """One ``python app.py`` for the whole session (API and browser tests); visitors' sessions
+    are separate, so tests sharing it do not see each other's tables."""
+    from app_server import running_app
+
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def demo():
     from segmenter.demo import make_demo_customers
 

@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
-
-from app_server import running_app
+pytestmark = pytest.mark.heavy  # a real app process segmenting real tables
 
 from segmenter.report import SegmentationReport
 
@@ -25,13 +24,11 @@ DOWNLOAD_OUTPUTS = ("personas.html", "personas.md", "assignments.csv", "report.j
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
-
-
-def client(url: str):
-    return gradio_client.Client(url, verbose=False, download_files=True)
+def client(tmp_path_factory):
+    """``client(url)``: a gradio_client.Client whose downloads go to this run's own temp folder
+    (its default, /tmp/gradio, may belong to another user of the machine)."""
+    folder = tmp_path_factory.mktemp("downloads")
+    return lambda url: gradio_client.Client(url, verbose=False, download_files=str(folder))
 
 
 def views(c) -> dict:
@@ -43,7 +40,7 @@ def views(c) -> dict:
     return files
 
 
-def segmented_demo(url: str):
+def segmented_demo(client, url: str):
     c = client(url)
     status = c.predict(api_name="/load_demo")[0]
     assert "5,000 customers" in status
@@ -54,8 +51,8 @@ def segmented_demo(url: str):
 
 
 @pytest.fixture(scope="module")
-def demo_run(app_url):
-    return segmented_demo(app_url)
+def demo_run(client, app_url):
+    return segmented_demo(client, app_url)
 
 
 def test_cards_match_the_report(demo_run):
@@ -102,8 +99,8 @@ def test_predict_form_puts_a_known_customer_in_their_segment(demo_run):
         assert f"new-{member}" in why and "What put them there" in why
 
 
-def test_rename_flows_to_cards_and_downloads(app_url):
-    c, report, _ = segmented_demo(app_url)
+def test_rename_flows_to_cards_and_downloads(app_url, client):
+    c, report, _ = segmented_demo(client, app_url)
     target = report.real_segments[1]
     c.predict(target.id, "VIP <b>Fans</b> {{ 7*7 }}", api_name="/rename")
     html = c.predict(api_name="/cards")
@@ -116,7 +113,7 @@ def test_rename_flows_to_cards_and_downloads(app_url):
         c.predict(target.id, "   ", api_name="/rename")
 
 
-def test_visitor_errors_come_back_as_plain_messages(app_url, tmp_path):
+def test_visitor_errors_come_back_as_plain_messages(app_url, tmp_path, client):
     c = client(app_url)
     garbage = tmp_path / "customers.csv"
     garbage.write_bytes(bytes(range(256)) * 40)
@@ -150,7 +147,7 @@ def small_table(path: Path) -> Path:
     return path
 
 
-def test_two_concurrent_visitors_never_see_each_others_segments(app_url, tmp_path):
+def test_two_concurrent_visitors_never_see_each_others_segments(app_url, tmp_path, client):
     csv = small_table(tmp_path / "members.csv")
     results: dict[str, object] = {}
     barrier = threading.Barrier(2, timeout=60)
@@ -188,7 +185,7 @@ def test_two_concurrent_visitors_never_see_each_others_segments(app_url, tmp_pat
     assert all(s.name not in upload_html for s in demo_report.real_segments)
 
 
-def test_column_choices_reach_the_segmentation(app_url):
+def test_column_choices_reach_the_segmentation(app_url, client):
     c = client(app_url)
     c.predict(api_name="/load_demo")
     out = c.predict("customer_id", ["gender", "region"], [], api_name="/columns")
@@ -229,7 +226,7 @@ def test_explain_a_customer_and_predict_a_file(demo_run, tmp_path):
     assert pd.read_csv(download if isinstance(download, str) else download["value"]).shape[0] == 25
 
 
-def test_hostile_table_text_stays_inert(app_url, tmp_path):
+def test_hostile_table_text_stays_inert(app_url, tmp_path, client):
     from app_server import hostile_csv
 
     c = client(app_url)
@@ -244,7 +241,7 @@ def test_hostile_table_text_stays_inert(app_url, tmp_path):
     assert "<b>" not in why.replace("&lt;b&gt;", "")
 
 
-def test_row_limit_has_a_clear_message(app_url, tmp_path):
+def test_row_limit_has_a_clear_message(app_url, tmp_path, client):
     from app_session import APP_LIMITS
 
     path = tmp_path / "big.csv"

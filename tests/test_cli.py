@@ -1,6 +1,13 @@
-"""The CLI end to end: run, assign, explain, ask; exit codes and messages on bad input."""
+"""The CLI end to end: run, assign, explain, ask, demo; exit codes and messages on bad input.
+
+Most commands run through ``cli.main`` in this process (:func:`in_process`: same parser, same
+code); bad input, ``--help`` and a wrong path also run as real ``python cli.py`` processes
+(:func:`cli`), for the exit code, the one stderr line and what gets imported.
+"""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -11,19 +18,30 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from cli import main as cli_main
 from conftest import ROOT, shared_csvs
 from segmenter.demo import make_demo_customers
 
 
 def cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``python cli.py ARGS`` in a real process: for exit codes, stderr and import costs."""
     return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True,
                           text=True, timeout=timeout, cwd=ROOT)
+
+
+def in_process(*args: str) -> subprocess.CompletedProcess:
+    """``cli.main(ARGS)`` in this process, with its exit code and output (same parser, same code
+    paths as ``cli``, without paying for the library's import again)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = cli_main(list(args))
+    return subprocess.CompletedProcess(["cli.py", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    result = cli("run", "demo", "--algorithm", "kmeans", "--out", str(out), "--quiet")
+    result = in_process("run", "demo", "--algorithm", "kmeans", "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     return out
 
@@ -47,7 +65,7 @@ def test_assign_new_customers_with_a_saved_run(demo_run, tmp_path):
     path = tmp_path / "new.csv"
     new.table.to_csv(path, index=False)
     out = tmp_path / "assigned.csv"
-    result = cli("assign", str(demo_run), str(path), "--out", str(out), "--quiet")
+    result = in_process("assign", str(demo_run), str(path), "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     assigned = pd.read_csv(out)
     assert len(assigned) == 400
@@ -58,10 +76,10 @@ def test_assign_new_customers_with_a_saved_run(demo_run, tmp_path):
 
 def test_explain_and_ask(demo_run):
     customer = pd.read_csv(demo_run / "assignments.csv")["customer_id"].iloc[7]
-    result = cli("explain", str(demo_run), customer)
+    result = in_process("explain", str(demo_run), customer)
     assert result.returncode == 0, result.stderr
     assert customer in result.stdout
-    result = cli("ask", str(demo_run), "how many segments are there?")
+    result = in_process("ask", str(demo_run), "how many segments are there?")
     assert result.returncode == 0, result.stderr
     n_segments = len([s for s in json.loads((demo_run / "report.json").read_text())["segments"]
                       if s["id"] != -1])
@@ -88,32 +106,33 @@ def test_bad_input_exits_2_with_one_line(tmp_path, content, expected):
 
 def test_stratified_sample_size_reaches_the_report(tmp_path):
     out = tmp_path / "run"
-    result = cli("run", "demo", "--algorithm", "kmeans", "--k", "6", "--sample-size", "1000",
+    result = in_process("run", "demo", "--algorithm", "kmeans", "--k", "6", "--sample-size", "1000",
                  "--stratify", "region", "--map", "pca", "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["params"]["stratify"] == "region" and report["params"]["fit_sample_size"] == 1000
     assert report["projection"]["method"] == "pca"
     assert sum(s["size"] for s in report["segments"]) == 5000  # every row assigned, not only the sample
-    result = cli("run", "demo", "--stratify", "customer_id", "--out", str(tmp_path / "o"), "--quiet")
+    result = in_process("run", "demo", "--stratify", "customer_id", "--out", str(tmp_path / "o"), "--quiet")
     assert result.returncode == 2 and "different values" in result.stderr
 
 
 def test_missing_file_and_bad_option_values(tmp_path):
-    result = cli("run", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o"), "--quiet")
+    result = in_process("run", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o"), "--quiet")
     assert result.returncode == 2 and result.stderr.startswith("error: ")
-    result = cli("run", "demo", "--k", "1", "--out", str(tmp_path / "o"), "--quiet")
+    result = in_process("run", "demo", "--k", "1", "--out", str(tmp_path / "o"), "--quiet")
     assert result.returncode == 2 and "number of segments" in result.stderr
-    result = cli("run", "demo", "--exclude", "no_such_column", "--out", str(tmp_path / "o"), "--quiet")
+    result = in_process("run", "demo", "--exclude", "no_such_column", "--out", str(tmp_path / "o"), "--quiet")
     assert result.returncode == 2 and "no_such_column" in result.stderr
-    result = cli("assign", str(tmp_path), "demo.csv", "--out", str(tmp_path / "x.csv"))
+    result = in_process("assign", str(tmp_path), "demo.csv", "--out", str(tmp_path / "x.csv"))
     assert result.returncode == 2 and "report.json" in result.stderr
 
 
+@pytest.mark.heavy
 @pytest.mark.skipif(not shared_csvs(), reason="../shared/data is not present")
 @pytest.mark.parametrize("path", shared_csvs(), ids=lambda p: p.name)
 def test_cli_on_real_datasets(path, tmp_path):
-    result = cli("run", str(path), "--out", str(tmp_path), "--quiet")
+    result = in_process("run", str(path), "--out", str(tmp_path), "--quiet")
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["n_rows"] == len(pd.read_csv(path, sep=None, engine="python"))
@@ -131,7 +150,7 @@ def test_help_and_a_wrong_path_answer_without_loading_the_library(tmp_path):
     """A real process: ``--help`` and a missing input come back before any heavy import."""
     probe = ("import sys, cli\n"
              "codes = [cli.main(['run', 'missing.csv', '--out', 'o']), cli.main(['explain', 'nowhere', 'C1'])]\n"
-             f"print(codes, sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))")
+             f"print(codes, sorted(m for m in {HEAVY_MODULES + ('pandas',)!r} if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert result.stdout.strip() == "[2, 2] []", result.stdout + result.stderr

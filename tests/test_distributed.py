@@ -18,6 +18,7 @@ from segmenter.model import CustomerSegmenter
 from segmenter.profile import profile_segments
 from segmenter.schema import apply_schema
 
+pytestmark = pytest.mark.heavy  # a Dask cluster
 FAST = {"seed": 0, "stability_runs": 0, "compare": False}
 EXACT = ("mean", "std", "min", "max")
 

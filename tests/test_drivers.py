@@ -199,6 +199,7 @@ def test_damaged_extras_raise_model_file_error(extras):
 
 
 # ------------------------------------------------------------------ one customer
+@pytest.mark.heavy
 def test_local_explanation_names_planted_drivers(run, demo):
     report, customers = run["report"], run["customers"]
     shares = []

@@ -144,6 +144,7 @@ def test_save_figures_writes_one_offline_file(hdbscan_report, tmp_path):
 
 
 # ------------------------------------------------------------------ UMAP map (optional package)
+@pytest.mark.heavy
 def test_umap_map_keeps_planted_segments_apart_better_than_pca():
     pytest.importorskip("umap")
     from sklearn.metrics import silhouette_score

@@ -5,7 +5,8 @@ commands make their own input files with ``cli.py demo``), through ``cli.main`` 
 line's own arguments, so a command works here exactly when it works in a terminal: same
 parser, same exit code. ``python cli.py --help`` and a bad path are also run as real
 subprocesses in ``test_cli.py``. The line with ``--scheduler tcp://...`` is skipped: it needs
-a running Dask cluster at that address.
+a running Dask cluster at that address. The Python example of "Chat about the segments" runs
+on the ``out/`` folder the "Command line" block wrote.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from conftest import ROOT
 
 README = ROOT / "README.md"
 SECTIONS = ("## Command line", "### Beyond one machine")
+PYTHON_EXAMPLE = "## Chat about the segments"  # reads the out/ folder of "Command line"
 NEEDS_A_CLUSTER = "--scheduler tcp://"
 
 
@@ -33,10 +35,14 @@ def section(text: str, heading: str) -> str:
     return rest[:end.start()] if end else rest
 
 
+def blocks(heading: str, language: str) -> list[str]:
+    """The section's fenced code blocks in ``language``."""
+    return re.findall(rf"```{language}\n(.*?)```", section(README.read_text(encoding="utf-8"), heading), re.S)
+
+
 def commands(heading: str) -> list[str]:
     """The command lines of the section's fenced ``bash`` blocks."""
-    blocks = re.findall(r"```bash\n(.*?)```", section(README.read_text(encoding="utf-8"), heading), re.S)
-    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+    return [line.strip() for block in blocks(heading, "bash") for line in block.splitlines() if line.strip()]
 
 
 def test_the_sections_hold_the_commands():
@@ -62,3 +68,9 @@ def test_readme_commands_run_as_written(heading, tmp_path, monkeypatch, capsys):
         assert "**" not in out, f"Markdown reached the terminal: {out}"
         ran += 1
     assert ran >= 3
+    if heading == SECTIONS[0]:
+        examples = blocks(PYTHON_EXAMPLE, "python")
+        assert examples, f"no python block under {PYTHON_EXAMPLE!r}"
+        for example in examples:
+            exec(compile(example, "README.md", "exec"), {"__name__": "readme_example"})
+        assert "segment" in capsys.readouterr().out.lower(), "the example printed no answer"
