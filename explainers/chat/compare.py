@@ -43,16 +43,20 @@ def _pair_row(ops: Operations, a, b, feature: str, level: str | None, book: Numb
         va = (a.categorical.get(feature) or {}).get(level, 0.0)
         vb = (b.categorical.get(feature) or {}).get(level, 0.0)
         return {"label": ops.label(feature), "level": level, "unit": "", "kind": "categorical",
-                "a": book.pct(va, f"{ops.path(a.id)}.categorical.{feature}.{level}"),
-                "b": book.pct(vb, f"{ops.path(b.id)}.categorical.{feature}.{level}"),
+                "a": ops.customer_share(va, a, f"{ops.path(a.id)}.categorical.{feature}.{level}", book),
+                "b": ops.customer_share(vb, b, f"{ops.path(b.id)}.categorical.{feature}.{level}", book),
                 "higher": "a" if va > vb else ("b" if vb > va else "")}
     va, vb = (a.numeric.get(feature) or {}).get("mean"), (b.numeric.get(feature) or {}).get("mean")
     if va is None or vb is None:
         return None
     pct = ops.as_percent(feature)
+
+    def shown(seg, v: float) -> str:
+        source = f"{ops.path(seg.id)}.numeric.{feature}.mean"
+        return ops.customer_share(v, seg, source, book) if kind == "boolean" else book.value(v, source, pct)
+
     return {"label": ops.label(feature), "level": "", "unit": ops.unit(feature), "kind": ops.kind(feature),
-            "a": book.value(va, f"{ops.path(a.id)}.numeric.{feature}.mean", pct),
-            "b": book.value(vb, f"{ops.path(b.id)}.numeric.{feature}.mean", pct),
+            "a": shown(a, va), "b": shown(b, vb),
             "higher": "a" if va > vb else ("b" if vb > va else "")}
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..format import has_phrase, is_share_like, unit_of
 from .filters import Condition, combined_mask
-from .numbers import NumberBook
+from .numbers import MIN_GROUP, NumberBook
 from .vocabulary import Vocabulary
 
 MAX_TRAITS = 4
@@ -92,6 +92,15 @@ class Operations:
     def real(self) -> list:
         return self.report.real_segments
 
+    def size_of(self, seg) -> int:
+        """Customers in a segment, or in the whole table for ``None``."""
+        return int(seg.size) if seg is not None else int(self.report.n_rows)
+
+    def customer_share(self, share: float, seg, source: str, book: NumberBook) -> str:
+        """A share of a segment's (or everyone's) customers: a bound when share x size is small
+        (:meth:`NumberBook.group_share`)."""
+        return book.group_share(share, self.size_of(seg), source)
+
     def result(self, op: str, args: dict, template: str, context: dict, book: NumberBook,
                segments: list | None = None, feature: str | None = None) -> Result:
         return Result(op, args, template, context, book.items,
@@ -110,16 +119,22 @@ class Operations:
             if level not in shares or level not in overall:
                 return None
             return {"label": self.label(feature), "level": level, "kind": "categorical",
-                    "value": book.pct(shares[level], f"{base}.categorical.{feature}.{level}"),
-                    "overall": book.pct(overall[level], f"overall.categorical.{feature}.{level}"),
+                    "value": self.customer_share(shares[level], seg, f"{base}.categorical.{feature}.{level}", book),
+                    "overall": self.customer_share(overall[level], None, f"overall.categorical.{feature}.{level}",
+                                                   book),
                     "unit": "", "direction": direction or ("higher" if shares[level] >= overall[level] else "lower")}
         stats = seg.numeric.get(feature) or {}
         if stats.get("mean") is None or stats.get("overall_mean") is None:
             return None
         pct = self.as_percent(feature)
-        return {"label": self.label(feature), "level": "", "kind": self.kind(feature),
-                "value": book.value(stats["mean"], f"{base}.numeric.{feature}.mean", pct),
-                "overall": book.value(stats["overall_mean"], f"{base}.numeric.{feature}.overall_mean", pct),
+        if self.kind(feature) == "boolean":  # the share of customers with "yes"
+            value = self.customer_share(stats["mean"], seg, f"{base}.numeric.{feature}.mean", book)
+            overall = self.customer_share(stats["overall_mean"], None, f"{base}.numeric.{feature}.overall_mean", book)
+        else:
+            value = book.value(stats["mean"], f"{base}.numeric.{feature}.mean", pct)
+            overall = book.value(stats["overall_mean"], f"{base}.numeric.{feature}.overall_mean", pct)
+        return {"label": self.label(feature), "level": "", "kind": self.kind(feature), "value": value,
+                "overall": overall,
                 "unit": self.unit(feature),
                 "direction": direction or ("higher" if stats["mean"] >= stats["overall_mean"] else "lower")}
 
@@ -249,11 +264,14 @@ class Operations:
         base = int(base_mask.sum())
         count = int(mask.sum())
         phrases = [self._cond_phrase(c, book) for c in conditions]
-        ctx = {"segment": seg_ref, "conditions": phrases,
-               "count": book.count(count, f"customers: count where {where}"),
+        exact = not conditions or MIN_GROUP <= count <= base - MIN_GROUP  # no small count on either side
+        shown = book.count(count, f"customers: count where {where}") if not conditions else \
+            book.group_count(count, base, f"customers: count where {where}")
+        ctx = {"segment": seg_ref, "conditions": phrases, "count": shown,
                "base": book.count(base, "customers: count where " + (f"segment == {seg_id}" if seg_id is not None
                                                                      else "all customers")),
-               "share": book.pct(count / base, f"customers: share where {where}") if base and conditions else ""}
+               "share": book.pct(count / base, f"customers: share where {where}") if base and conditions and exact
+               else ""}
         return self.result("count_customers", args, "count.md.j2", ctx, book,
                            segments=[seg_id] if seg_id is not None else [],
                            feature=conditions[0].column if conditions else None)

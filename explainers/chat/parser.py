@@ -196,7 +196,8 @@ class Parser:
                     f.bad_segments.append(-1)
 
     def _add_id(self, f: _Facts, seg_id: int, where: int) -> None:
-        if seg_id in self.segment_ids and seg_id != -1:
+        """A segment by number; -1 is the Unassigned group's number in every export, as its words are."""
+        if seg_id in self.segment_ids:
             f.add_segment(seg_id, where)
         else:
             f.bad_segments.append(seg_id)

@@ -50,14 +50,16 @@ def statistic(ops: Operations, args: dict) -> Result:
             if value is None:
                 raise OperationError("unknown_column", words=[level])
             ctx.update(mode="level", level=level,
-                       value=book.pct(value, f"{base}.categorical.{feature}.{level}"),
-                       overall=book.pct(overall_shares.get(level, 0.0), f"overall.categorical.{feature}.{level}")
+                       value=ops.customer_share(value, seg, f"{base}.categorical.{feature}.{level}", book),
+                       overall=ops.customer_share(overall_shares.get(level, 0.0), None,
+                                                  f"overall.categorical.{feature}.{level}", book)
                        if seg is not None else "")
         else:
             shares = (seg.categorical.get(feature) if seg is not None else overall_shares) or {}
             ordered = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
             ctx.update(mode="distribution", values=[
-                {"level": lv, "value": book.pct(v, f"{base}.categorical.{feature}.{lv}")} for lv, v in ordered])
+                {"level": lv, "value": ops.customer_share(v, seg, f"{base}.categorical.{feature}.{lv}", book)}
+                for lv, v in ordered])
         return ops.result("feature_statistic", args, "stat.md.j2", ctx, book,
                           segments=[seg.id] if seg is not None else [], feature=feature)
     stats = (seg.numeric.get(feature) if seg is not None
@@ -74,10 +76,13 @@ def statistic(ops: Operations, args: dict) -> Result:
         key = "mean" if stat == "share" else stat
         if stats.get(key) is None:
             raise OperationError("no_values", label=ops.label(feature))
+        share_of_customers = stat == "share" and kind == "boolean"
         ctx.update(mode="share" if stat == "share" else "numeric",
-                   value=book.value(stats[key], f"{src}.{key}", pct))
+                   value=ops.customer_share(stats[key], seg, f"{src}.{key}", book) if share_of_customers
+                   else book.value(stats[key], f"{src}.{key}", pct))
         if seg is not None and key in ("mean", "median") and overall.get(key) is not None:
-            ctx["overall"] = book.value(overall[key], f"overall.numeric.{feature}.{key}", pct)
+            ctx["overall"] = ops.customer_share(overall[key], None, f"overall.numeric.{feature}.{key}", book) \
+                if share_of_customers else book.value(overall[key], f"overall.numeric.{feature}.{key}", pct)
     elif stat in ("quartiles", "range"):
         keys = ("q1", "median", "q3") if stat == "quartiles" else ("min", "max")
         if any(stats.get(k) is None for k in keys):
@@ -125,7 +130,12 @@ def rank(ops: Operations, args: dict) -> Result:
     limit = args.get("limit")
     shown = values[: int(limit)] if limit else values
     book = NumberBook()
-    rows = [{**ops.seg_ref(seg, book), "value": book.value(v, src, pct)} for seg, v, src in shown]
+    shares = kind in ("categorical", "boolean")  # shares of each segment's customers
+
+    def shown_value(seg, v: float, src: str) -> str:
+        return ops.customer_share(v, seg, src, book) if shares else book.value(v, src, pct)
+
+    rows = [{**ops.seg_ref(seg, book), "value": shown_value(seg, v, src)} for seg, v, src in shown]
     if kind == "categorical":
         overall_v = ((ops.report.overall.get("categorical") or {}).get(feature) or {}).get(level)
         overall_src = f"overall.categorical.{feature}.{level}"
@@ -135,7 +145,7 @@ def rank(ops: Operations, args: dict) -> Result:
     ctx = {"label": ops.label(feature), "level": level or "", "kind": kind, "unit": ops.unit(feature),
            "direction": "lowest" if lowest else "highest", "stat_word": STAT_WORDS[stat],
            "top": rows[0], "rows": rows, "tied": len(values) > 1 and values[0][1] == values[1][1],
-           "overall": book.value(overall_v, overall_src, pct) if overall_v is not None else "",
+           "overall": shown_value(None, overall_v, overall_src) if overall_v is not None else "",
            "limited": bool(limit)}
     return ops.result("rank_segments", args, "rank.md.j2", ctx, book, segments=[values[0][0].id], feature=feature)
 

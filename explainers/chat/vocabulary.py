@@ -83,7 +83,7 @@ ORDINALS = MappingProxyType({"first": 1, "second": 2, "third": 3, "fourth": 4, "
             "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
             "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10})
 _SUFFIXES = ("ings", "ing", "ers", "er", "ies", "ied", "ed", "es", "ly", "s")
-_TOKEN = re.compile(r"\d+(?:\.\d+)?[km]?(?![a-z])|[a-z][a-z0-9]*|\d+[a-z][a-z0-9]*|>=|<=|!=|==|[<>=#%]")
+_TOKEN = re.compile(r"-?\d+(?:\.\d+)?[km]?(?![a-z])|[a-z][a-z0-9]*|\d+[a-z][a-z0-9]*|>=|<=|!=|==|[<>=#%]")
 
 
 def stem(word: str) -> str:
@@ -124,14 +124,16 @@ class Token:
 
 
 def normalise(question: str) -> str:
-    """Lower case, plain quotes and dashes, ``n't`` -> `` not``, known phrases glued."""
+    """Lower case, plain quotes and dashes, ``n't`` -> `` not``, known phrases glued; a dash is a
+    space ("e-mail", "30-40") except as the sign of a number ("segment -1")."""
     text = unicodedata.normalize("NFKC", str(question)).lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
     text = re.sub(r"n't\b", " not", text)
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"[$\u20ac\u00a3]", " ", text)
-    text = re.sub(r"[-_/]", " ", text)
+    text = re.sub(r"(?<![\w.])-(?=\d)", "\ue000", text)  # a minus sign ("segment -1", "below -50") stays
+    text = re.sub(r"[-_/]", " ", text).replace("\ue000", "-")
     text = " ".join(text.split())
     for phrase, glued in PHRASES:
         text = re.sub(rf"\b{phrase}\b", glued, text)
@@ -139,7 +141,7 @@ def normalise(question: str) -> str:
 
 
 def _number(text: str) -> float | None:
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([km]?)", text)
+    match = re.fullmatch(r"(-?\d+(?:\.\d+)?)([km]?)", text)
     if not match:
         return None
     value = float(match.group(1).replace(",", ""))
