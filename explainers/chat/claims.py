@@ -284,12 +284,11 @@ def _about(subj: Subjects, segments: set, features: set, c: Clause, counting: bo
 
 def check_answer(engine, text: str, results: list, question: str) -> list[str]:
     """Problems of an LLM answer ``text`` against the grounded ``results`` it was given (empty: show it)."""
-    check = getattr(engine, "_answer_check", None)
-    if check is None:
-        check = engine._answer_check = AnswerCheck(engine)
+    check = engine.answer_check()
     records = [n for r in results for n in r.numbers if n.get("kind") != "id"]
     subjects = [check.subjects(r) for r in records]
-    about = {s for subj in subjects for s in subj.segments} | {s for r in results for s in r.focus.get("segments") or []}
+    about = {s for subj in subjects for s in subj.segments}
+    about |= {s for r in results for s in r.focus.get("segments") or []}
     own = set()
     for r in results:
         for t in tokenize(check.mark_table_text(engine.render(r))[0]):

@@ -124,6 +124,7 @@ class ChatEngine:
         self.parser = Parser(report, self.vocab, self._find_customer)
         self.renderer = Renderer()
         self._ids: dict | None = None
+        self._answer_check = None
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -154,6 +155,14 @@ class ChatEngine:
         for previous in _user_questions(history):
             conv.ask(previous, use_llm=False)
         return conv.ask(question)
+
+    def answer_check(self):
+        """The check of LLM answers for this report (:mod:`.claims`), built on first use."""
+        if self._answer_check is None:
+            from .claims import AnswerCheck
+
+            self._answer_check = AnswerCheck(self)
+        return self._answer_check
 
     def parse(self, question: str, context: Intent | None = None) -> Intent:
         return self.parser.parse(question, context)
