@@ -2,8 +2,8 @@
 
 Without an LLM every answer is parsed (:mod:`.parser`), computed (:mod:`.operations`) and
 rendered from templates (:mod:`.render`); with one (:mod:`.llm`), the LLM only chooses
-operations and phrases their results, and its text is shown only when every number in
-it is one the operations produced. Conversation state lives in :class:`Conversation`
+operations and phrases their results, and its text is shown only when every sentence's
+claims are in those results (:mod:`.claims`). Conversation state lives in :class:`Conversation`
 objects (one per chat session), never at module level.
 """
 from __future__ import annotations
