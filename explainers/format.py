@@ -30,6 +30,9 @@ DEMOGRAPHIC_TOKENS = frozenset({"gender", "sex", "region", "country", "city", "s
                                 "postcode", "zip", "province", "segment", "status"})
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~])")
+_SCHEME = re.compile(r"(?<=[A-Za-z0-9]):(?=//)")  # https://, ftp://, javascript://
+_WWW = re.compile(r"(?i)(?<![A-Za-z0-9])(www)\.")
+_AT = re.compile(r"(?<=[\w.+-])@(?=[\w-])")  # name@host
 
 
 def tokens(name: str) -> list[str]:
@@ -260,15 +263,29 @@ def is_about_people(report, feature: str) -> bool:
     return is_demographic(feature)
 
 
+def inert_links(escaped: str) -> str:
+    """Already-escaped Markdown text with nothing a renderer would link on its own.
+
+    Markdown renderers with GFM autolinks (Gradio's Markdown and Chatbot among them) turn bare
+    ``https://...``, ``www....`` and ``name@host`` into links. A backslash escape before the
+    ``:`` of ``://``, the ``.`` of ``www.`` and the ``@`` renders as nothing, so the text reads
+    the same but is no longer a link.
+    """
+    escaped = _SCHEME.sub(r"\\:", escaped)
+    escaped = _WWW.sub(r"\1\\.", escaped)
+    return _AT.sub(r"\\@", escaped)
+
+
 def md_escape(text: object) -> str:
-    """Make table text inert in Markdown: HTML tags, links, emphasis and table pipes.
+    """Make table text inert in Markdown: HTML tags, links (also bare web and e-mail addresses),
+    emphasis and table pipes.
 
     ``<``/``>``/``&`` become entities; Markdown punctuation gets a backslash; line
     breaks become spaces so a value cannot start a heading, list or table row.
     """
     value = " ".join(str(text).split())
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    return inert_links(_MD_SPECIAL.sub(r"\\\1", value))
 
 
 def plotly_text(text: object) -> str:
@@ -369,4 +386,4 @@ def trait_text(trait: TraitRow) -> str:
 __all__ = ["tokens", "has_phrase", "humanize", "fmt_number", "fmt_count", "fmt_pct", "fmt_ratio", "label", "value_text",
            "unit_words", "is_percent", "meaning_of", "is_about_people", "NEAR_ZERO",
            "fmt_score", "ratio_of", "is_share_like", "unit_of", "feature_label", "is_demographic",
-           "md_escape", "plotly_text", "TraitRow", "trait_row", "trait_text"]
+           "md_escape", "inert_links", "plotly_text", "TraitRow", "trait_row", "trait_text"]

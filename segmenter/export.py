@@ -1,10 +1,16 @@
 """Files a run writes: report.json, assignments.csv (spreadsheet-safe), customers.parquet.
 
-Cells that a spreadsheet would run as a formula (text starting with = + - @, tab or
-carriage return) are prefixed with a single quote, the OWASP-recommended neutraliser.
+Cells that a spreadsheet could run as a formula are prefixed with a single quote, the
+OWASP-recommended neutraliser: text starting with = + - @, with a control or invisible
+character (tab, carriage return, NUL, escape, a zero-width space, a byte-order mark: some
+programs drop them and read what follows), or whose first visible character, once spaces and
+such characters are skipped, is = + - @ in any width (a full-width ＝ counts as =). A carriage
+return inside a cell becomes a line feed: CSV writers quote cells holding their own line ending
+only, so a bare "\r" would end the row in a spreadsheet and start a new one with what follows.
 """
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -14,22 +20,47 @@ from .constants import ID_COLUMN, SEGMENT_COLUMN
 from .report import SegmentationReport
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_MARKS = frozenset("=+-@")
+
+
+def _hidden(ch: str) -> bool:
+    """Spaces, control characters (Cc) and invisible format characters (Cf, e.g. U+200B, U+FEFF)."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
+
+
+def formula_like(value: str) -> bool:
+    """Whether a spreadsheet could read ``value`` as a formula (see the module docstring)."""
+    if not value:
+        return False
+    if value.startswith(FORMULA_STARTS) or unicodedata.category(value[0]) in ("Cc", "Cf"):
+        return True
+    start = 0
+    while start < len(value) and _hidden(value[start]):
+        start += 1
+    return start < len(value) and unicodedata.normalize("NFKC", value[start])[:1] in _FORMULA_MARKS
 
 
 def neutralise_formula(value: object) -> object:
     """Make one cell inert for Excel/Sheets; non-text values pass through."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and formula_like(value):
         return "'" + value
     return value
 
 
+def safe_cell(value: object) -> object:
+    """One cell as it may go into a CSV file: no bare carriage return, no formula."""
+    if isinstance(value, str) and "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return neutralise_formula(value)
+
+
 def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``frame`` with every text cell and column name neutralised."""
+    """Copy of ``frame`` with every text cell and column name made safe (:func:`safe_cell`)."""
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise_formula)
-    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+            out[column] = out[column].map(safe_cell)
+    out.columns = [safe_cell(str(c)) for c in out.columns]
     return out
 
 

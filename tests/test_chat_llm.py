@@ -14,7 +14,7 @@ import time
 import pytest
 
 from explainers.chat import ChatEngine, LLMClient
-from explainers.chat.llm import HF_ROUTER, SYSTEM_PROMPT, leaks_prompt
+from explainers.chat.llm import HF_ROUTER, SYSTEM_PROMPT, clean_markdown, leaks_prompt
 from segmenter.export import customers_frame
 from segmenter.schema import apply_schema
 from tests.chat_server import FakeLLM, reply, tool_call
@@ -173,11 +173,16 @@ def test_llm_repeating_the_system_prompt_is_blocked(small_run):
 def test_llm_markdown_is_sanitised(small_run):
     base = grounded(small_run, "How big is segment 2?")
     size = next(n["display"] for n in base.numbers if n["kind"] == "count")
-    text = f"**Segment 2** has {size} customers. [Click](javascript:alert) <script>x</script>"
+    text = f"**Segment 2** has {size} customers."
+    junk = f"{text} [Click](javascript:alert) <script>x</script>"
     with FakeLLM([tool_call("segment_size", {"segment": "2"}), reply(text)]) as server:
         answer = engine_with(small_run, server).ask("How big is segment 2?")
-    assert answer.via == "llm"
-    assert "<script>" not in answer.text and "javascript:" not in answer.text and "**Segment 2**" in answer.text
+    assert answer.via == "llm" and "**Segment 2**" in answer.text
+    cleaned = clean_markdown(junk)
+    assert "<script>" not in cleaned and "javascript:" not in cleaned and "**Segment 2**" in cleaned
+    with FakeLLM([tool_call("segment_size", {"segment": "2"}), reply(junk)]) as server:
+        answer = engine_with(small_run, server).ask("How big is segment 2?")
+    assert answer.via == "grounded"  # words no tool result uses ("click", "script") are not shown
 
 
 @pytest.mark.parametrize("template", [
@@ -222,7 +227,7 @@ def test_client_from_environment():
     assert hf.base_url == HF_ROUTER and hf.api_key == "hf_x"
     assert LLMClient.from_env({"SEGMENT_LLM_BASE_URL": "file:///etc/passwd", "SEGMENT_LLM_MODEL": "m"}) is None
     assert LLMClient.from_env({"SEGMENT_LLM_BASE_URL": "http://h", "SEGMENT_LLM_MODEL": "m",
-                               "SEGMENT_LLM_TIMEOUT": "9999"}).timeout == 60.0
+                               "SEGMENT_LLM_TIMEOUT": "9999"}).timeout == 10.0  # out of range: the default
 
 
 def test_engine_from_analysis_reads_the_environment(small_run, monkeypatch):

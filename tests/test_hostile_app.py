@@ -116,3 +116,70 @@ def test_twenty_visitors_at_once_never_see_each_others_data(app_url, tmp_path):
         others = [o for o in tags if o != tag]
         assert not any(f"visits {o}" in cards.lower() or f"{o}-0" in cards for o in others), tag
         assert not any(f"{o}-0" in count + who for o in others), tag
+
+
+# ------------------------------------------------------------------ links in the rendered page
+CHROMIUM = "/usr/bin/chromium"
+URLS = "Visit https://evil.example or www.evil.example"
+
+
+def _browser_or_skip():
+    import os
+
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    if not Path(CHROMIUM).exists():
+        if in_ci:
+            pytest.fail(f"{CHROMIUM} is missing on CI: run 'bash tests/install_browser.sh' first", pytrace=False)
+        pytest.skip(f"{CHROMIUM} is not installed (bash tests/install_browser.sh installs it)")
+    return pytest.importorskip("playwright.sync_api")
+
+
+def test_web_addresses_from_table_text_are_not_links_in_the_chat_and_explain_panes(app_url):
+    """Gradio's Markdown and Chatbot link bare ``https://`` and ``www.`` text; table text (here a
+    segment renamed by the visitor) must stay text in the rendered page, in Chromium."""
+    import re
+
+    sync_api = _browser_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(120_000)
+            page.goto(app_url)
+            page.locator("#data-status").get_by_text("5,000 customers").wait_for()
+            page.get_by_role("tab", name="2 Segment").click()
+            page.locator("#segment-summary").get_by_text("Separation", exact=False).first.wait_for()
+            page.get_by_role("tab", name="4 Personas").click()
+            page.locator("#persona-cards .se-card").first.wait_for()  # the views are drawn: the chat is ready
+            page.get_by_role("tab", name="5 Chat").click()
+
+            def ask(question: str) -> str:
+                before = page.locator("#chatbot [data-testid=bot]").count()
+                page.get_by_label("Your question").fill(question)
+                page.get_by_role("button", name="Ask", exact=True).click()
+                page.wait_for_function(f"document.querySelectorAll('#chatbot [data-testid=bot]').length > {before}")
+                return page.locator("#chatbot [data-testid=bot]").last.inner_text()
+
+            name = re.search(r"is in (.+?) \(", ask("Which segment is customer C100000 in?")).group(1)
+            page.get_by_role("tab", name="4 Personas").click()
+            page.get_by_label("Rename segment").click()
+            option = page.get_by_role("option", name=re.compile(rf"^\d+\. {re.escape(name)}$"))
+            segment = option.inner_text().split(".")[0]
+            option.click()
+            page.get_by_label("New name").fill(URLS)
+            page.get_by_role("button", name="Rename", exact=True).click()
+            page.locator("#persona-cards").get_by_text("evil.example", exact=False).first.wait_for()
+            page.get_by_role("tab", name="5 Chat").click()
+            answer = ask(f"How big is segment {segment}?")
+            assert "https://evil.example" in answer and "www.evil.example" in answer, answer
+            page.get_by_role("tab", name="3 Explain").click()
+            page.get_by_label("Look up one customer by ID").fill("C100000")
+            page.get_by_role("button", name="Why is this customer here?").click()
+            why = page.locator("#customer-why")
+            why.get_by_text("evil.example", exact=False).first.wait_for()
+            assert "https://evil.example" in why.inner_text() and "www.evil.example" in why.inner_text()
+            links = page.eval_on_selector_all("#chatbot a, #customer-why a", "els => els.map(e => e.href)")
+            assert not links, links
+        finally:
+            browser.close()

@@ -3,7 +3,8 @@
 ``ChatEngine(report, customers).ask("how big is segment 2?")`` returns an :class:`Answer`
 whose every number is recorded with its source. An optional OpenAI-compatible LLM
 (:class:`LLMClient`, configured from ``SEGMENT_LLM_*`` environment variables) may phrase
-answers; its text is used only when all its numbers check out.
+answers; its text is used only when every sentence's claims are in the results it was given
+(:mod:`.claims`).
 """
 from .engine import MAX_QUESTION_CHARS, Answer, ChatEngine, Conversation, question_too_long
 from .llm import LLMClient

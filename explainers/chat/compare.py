@@ -45,15 +45,15 @@ def _pair_row(ops: Operations, a, b, feature: str, level: str | None, book: Numb
         va = ops.shares_of(a, feature).get(level, 0.0)
         vb = ops.shares_of(b, feature).get(level, 0.0)
         return {"label": ops.label(feature), "level": level, "unit": "", "kind": "categorical",
-                "a": book.pct(va, ops.level_source(a, feature, level)),
-                "b": book.pct(vb, ops.level_source(b, feature, level)),
+                "a": ops.customer_share(va, a, ops.level_source(a, feature, level), book),
+                "b": ops.customer_share(vb, b, ops.level_source(b, feature, level), book),
                 "higher": "a" if va > vb else ("b" if vb > va else "")}
     va, vb = (a.numeric.get(feature) or {}).get("mean"), (b.numeric.get(feature) or {}).get("mean")
     if va is None or vb is None:
         return None
     return {"label": ops.label(feature), "level": "", "unit": ops.unit(feature), "kind": ops.kind(feature),
-            "a": ops.value(book, feature, va, f"{ops.path(a.id)}.numeric.{feature}.mean"),
-            "b": ops.value(book, feature, vb, f"{ops.path(b.id)}.numeric.{feature}.mean"),
+            "a": ops.shown_mean(book, a, feature, va, f"{ops.path(a.id)}.numeric.{feature}.mean"),
+            "b": ops.shown_mean(book, b, feature, vb, f"{ops.path(b.id)}.numeric.{feature}.mean"),
             "higher": "a" if va > vb else ("b" if vb > va else "")}
 
 

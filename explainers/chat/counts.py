@@ -1,19 +1,21 @@
 """Counting customers with conditions, from the customers table (never from guesses).
 
-Counts under :data:`MIN_COUNT_SHOWN` are said as "fewer than 5" (and their share is not given,
-since it would give the count away): a chat open to many people must not let anyone find one
-customer by narrowing conditions until a single row is left.
+Counts under :data:`MIN_COUNT_SHOWN` are said as "fewer than 5", and counts that leave fewer
+than 5 out as "all but fewer than 5" (their share is not given, since it would give the count
+away): a chat open to many people must not let anyone find one customer by narrowing
+conditions until a single row is left. None at all is "fewer than 5" too: telling 0 from 1
+would tell whether one customer with a value exists.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .filters import Condition, combined_mask
-from .numbers import NumberBook
+from .numbers import MIN_GROUP, NumberBook
 from .results import OP_WORDS, Base, OperationError, Result
 
 #: Smallest count an answer shows as a number; smaller non-zero counts read "fewer than 5".
-MIN_COUNT_SHOWN = 5
+MIN_COUNT_SHOWN = MIN_GROUP
 
 
 def _source(c: Condition) -> str:
@@ -64,9 +66,9 @@ def count(ops: Base, args: dict) -> Result:
     where = " and ".join(([f"segment == {seg_id}"] if seg_id is not None else [])
                          + ([f" {join} ".join(sources)] if sources else [])) or "all customers"
     base, n = int(base_mask.sum()), int(mask.sum())
-    hidden = 0 < n < MIN_COUNT_SHOWN
+    hidden = bool(conditions) and (n < MIN_COUNT_SHOWN or base - n < MIN_COUNT_SHOWN)
     ctx = {"segment": seg_ref, "conditions": [_phrase(ops, c, book) for c in conditions], "join": join,
-           "count": f"fewer than {book.count(MIN_COUNT_SHOWN, 'chat: smallest count shown')}" if hidden
+           "count": book.group_count(n, base, f"customers: count where {where}") if hidden
            else book.count(n, f"customers: count where {where}"),
            "base": book.count(base, "customers: count where " + (f"segment == {seg_id}" if seg_id is not None
                                                                  else "all customers")),

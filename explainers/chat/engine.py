@@ -2,8 +2,8 @@
 
 Without an LLM every answer is parsed (:mod:`.parser`), computed (:mod:`.operations`) and
 rendered from templates (:mod:`.render`); with one (:mod:`.llm`), the LLM only chooses
-operations and phrases their results, and its text is shown only when every number in
-it is one the operations produced. Conversation state lives in :class:`Conversation`
+operations and phrases their results, and its text is shown only when every sentence's
+claims are in those results (:mod:`.claims`). Conversation state lives in :class:`Conversation`
 objects (one per chat session), never at module level.
 """
 from __future__ import annotations
@@ -118,6 +118,7 @@ class ChatEngine:
         self.parser = Parser(report, self.vocab, self._find_customer)
         self.renderer = Renderer()
         self._ids: dict | None = None
+        self._answer_check = None
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -148,6 +149,14 @@ class ChatEngine:
         for previous in _user_questions(history):
             conv.ask(previous, use_llm=False)
         return conv.ask(question)
+
+    def answer_check(self):
+        """The check of LLM answers for this report (:mod:`.claims`), built on first use."""
+        if self._answer_check is None:
+            from .claims import AnswerCheck
+
+            self._answer_check = AnswerCheck(self)
+        return self._answer_check
 
     def parse(self, question: str, context: Intent | None = None) -> Intent:
         return self.parser.parse(question, context)

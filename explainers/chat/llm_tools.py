@@ -10,6 +10,7 @@ import json
 
 from .filters import OPS, Condition
 from .intent import Intent
+from .parser import refusal_reason
 from .results import OperationError, Result
 
 SEGMENT = {"type": "string", "description": "segment number (e.g. \"2\") or segment name as the user wrote it"}
@@ -73,7 +74,13 @@ def _segment(engine, value) -> int:
 
 
 def _column(engine, value) -> str:
-    column = engine.parser.resolve_feature(value)
+    """The column a tool argument names; never one the parser refuses to talk about (personal
+    details such as a zip code or a date of birth), whether the words or the column say it."""
+    words = str(value)[:200]
+    column = engine.parser.resolve_feature(words)
+    named = [words] + ([str(column), engine.vocab.label(column)] if column is not None else [])
+    if any(refusal_reason(text) in ("personal", "instructions") for text in named):
+        raise ToolError("this column holds personal details, which are never shared; answer without it")
     if column is None:
         raise ToolError("no such column in this table; do not guess another column")
     return column

@@ -63,7 +63,7 @@ class Facts:
         self.positions[seg_id] = min(self.positions.get(seg_id, where), where)
 
 
-def _explicit_segments(f: Facts, segment_ids: set, profile_levels: dict) -> list:
+def explicit_segments(f: Facts, segment_ids: set, profile_levels: dict) -> list:
     """Segment numbers and the levels of an existing label column said as "segment A"."""
     toks, n, named_levels, done = f.tokens, len(f.tokens), [], 0
     for i, t in enumerate(toks):
@@ -104,13 +104,18 @@ def _explicit_segments(f: Facts, segment_ids: set, profile_levels: dict) -> list
 
 
 def _add_id(f: Facts, seg_id: int, segment_ids: set, where: int) -> None:
-    if seg_id in segment_ids and seg_id != -1:
+    """A segment by number; -1 is the Unassigned group's number in every export, as its words are."""
+    if seg_id == -1:
+        f.noise = True
+        if -1 in segment_ids:
+            f.add_segment(-1, where)
+    elif seg_id in segment_ids:
         f.add_segment(seg_id, where)
     else:
         f.bad_segments.append(seg_id)
 
 
-def _names(f: Facts, vocab: Vocabulary) -> None:
+def named_segments(f: Facts, vocab: Vocabulary) -> None:
     """Segments named by name; a name that fits several segments equally is ambiguous."""
     taken: set = set()
     matches = vocab.match_names(f.tokens, f.used)
@@ -184,10 +189,10 @@ def read_facts(tokens: list[Token], vocab: Vocabulary, report) -> Facts:
         for level in ((report.overall.get("profile") or {}).get(column) or {}):
             if len(str(level)) <= 12:
                 profile_levels[str(level).lower()] = (column, str(level))
-    for (column, level), where in _explicit_segments(f, segment_ids, profile_levels):
+    for (column, level), where in explicit_segments(f, segment_ids, profile_levels):
         f.conditions.append(Condition(column, "is_level", level))
         f.condition_starts.append(where)
-    _names(f, vocab)
+    named_segments(f, vocab)
     for i, t in enumerate(tokens):
         if t.text in PRONOUNS and i not in f.used:
             f.pronoun = True
@@ -234,4 +239,4 @@ def level_condition(match: ColumnMatch, vocab: Vocabulary) -> Condition | None:
     return Condition(match.column, "is_level", match.level)
 
 
-__all__ = ["Facts", "read_facts", "level_condition"]
+__all__ = ["Facts", "read_facts", "level_condition", "explicit_segments", "named_segments"]

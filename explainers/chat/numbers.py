@@ -14,6 +14,10 @@ from types import MappingProxyType
 
 from ..format import fmt_number, fmt_pct, meaning_of, value_text
 
+#: The smallest number of customers an answer states exactly. A count under it reads "fewer than 5",
+#: one that leaves fewer than it outside its group "all but fewer than 5", and a share of a group
+#: that stands for such a count is a bound ("under 2.3%"), since share x group size would give it.
+MIN_GROUP = 5
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(%|percent\b|k\b|m\b)?", re.I)
 WORD_NUMBERS = MappingProxyType({
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -61,6 +65,30 @@ class NumberBook:
 
     def score(self, value: float, source: str) -> str:
         return self._add(value, source, f"{value:.2f}", "score")
+
+    def group_count(self, count: int, n: int, source: str) -> str:
+        """How many of a group of ``n`` customers meet a condition, never an exact count under
+        :data:`MIN_GROUP` on either side (the bound is what is recorded)."""
+        if count < MIN_GROUP:
+            return self._add(MIN_GROUP, f"{source} (fewer than)", f"fewer than {MIN_GROUP}", "count")
+        if n - count < MIN_GROUP:
+            return self._add(MIN_GROUP, f"{source} (all but fewer than)", f"all but fewer than {MIN_GROUP}",
+                             "count")
+        return self.count(count, source)
+
+    def group_share(self, share: float, n: int, source: str) -> str:
+        """A share of a group of ``n`` customers (a level's, a yes/no column's), as a bound when it
+        stands for fewer than :data:`MIN_GROUP` customers, or for all but fewer than that."""
+        k = round(float(share) * n)
+        if n < MIN_GROUP:
+            return self._add(1.0, f"{source} (group under {MIN_GROUP})", "an unstated share", "percent")
+        if k < MIN_GROUP:
+            bound = MIN_GROUP / n
+            return self._add(bound, f"{source} (under)", f"under {fmt_pct(bound)}", "percent")
+        if n - k < MIN_GROUP:
+            bound = 1 - MIN_GROUP / n
+            return self._add(bound, f"{source} (over)", f"over {fmt_pct(bound)}", "percent")
+        return self.pct(share, source)
 
     def ident(self, seg_id: int, source: str) -> str:
         return self._add(seg_id, source, str(int(seg_id)), "id")
@@ -124,4 +152,5 @@ def unsupported_numbers(text: str, records: list[dict], ignore: tuple = (), extr
     return [(v, d, p) for v, d, p in numbers_in_text(text, ignore) if not supported(v, d, p, records, extra)]
 
 
-__all__ = ["NumberBook", "fmt_pct", "fmt_value", "numbers_in_text", "supported", "unsupported_numbers"]
+__all__ = ["NumberBook", "MIN_GROUP", "fmt_pct", "fmt_value", "numbers_in_text", "supported",
+           "unsupported_numbers"]

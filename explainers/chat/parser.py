@@ -45,9 +45,6 @@ CAUSAL = PhraseSet([
     "if we ... will|would", "influence|influences",
     "would|could|will ... make|makes|get|gets ... spend|buy|earn|pay|more|less",
     "would|could ... increase|raise|boost|lift|drive|improve|reduce|lower"])
-#: A minus sign before a segment number ("segment -1"), read before the dash becomes a space.
-_NEGATIVE_SEGMENT = re.compile(r"\b(?:segment|seg|cluster|group)\s*#?\s*-\s*(\d{1,3})\b", re.IGNORECASE)
-
 
 def refusal_reason(question: str) -> str | None:
     """"instructions", "personal", "future" or "causal" when the question is out of bounds, else None."""
@@ -99,11 +96,6 @@ class Parser:
         reason = refusal_of_words(words)
         if reason and not (reason == "causal" and (_asks_about_drivers(words) or _asks_what_to_do(words))):
             return refuse(reason)
-        negative = _NEGATIVE_SEGMENT.search(str(question))
-        if negative is not None:
-            if -1 in self.segment_ids and negative.group(1) == "1":
-                return Intent("unassigned", {})
-            return refuse("no_such_segment", segments=[-int(negative.group(1))])
         if self.find_customer is not None:
             found, missing = self.find_customer(question)
             if found is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..format import inert_links
 from .results import Safe
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "chat"
@@ -22,10 +23,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 
 def md_text(value: object) -> str:
     """Table text made inert in Markdown: HTML entities, emphasis/link/table characters escaped,
-    line breaks collapsed (parentheses stay: without ``[...]`` they cannot form a link)."""
+    line breaks collapsed (parentheses stay: without ``[...]`` they cannot form a link), bare
+    web and e-mail addresses no longer linked (:func:`~explainers.format.inert_links`)."""
     text = " ".join(str(value).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return inert_links(_MD_SPECIAL.sub(r"\\\1", text))
 
 
 def _finalize(value: object) -> str:

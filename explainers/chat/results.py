@@ -103,6 +103,22 @@ class Base:
         """A column's value formatted as on the cards ('23%', '$61k', '1966'), recorded."""
         return book.column_value(self.report, feature, value, source)
 
+    def size_of(self, seg) -> int:
+        """Customers in a segment, or in the whole table for ``None``."""
+        return int(seg.size) if seg is not None else int(self.report.n_rows)
+
+    def customer_share(self, share: float, seg, source: str, book: NumberBook) -> str:
+        """A share of a segment's (or everyone's) customers: a bound when share x size is small
+        (:meth:`NumberBook.group_share`)."""
+        return book.group_share(share, self.size_of(seg), source)
+
+    def shown_mean(self, book: NumberBook, seg, feature: str, value: float, source: str) -> str:
+        """A segment's mean of a column; for a yes/no column the share of customers with "yes"
+        (a bound when it stands for few customers)."""
+        if self.kind(feature) == "boolean":
+            return self.customer_share(value, seg, source, book)
+        return self.value(book, feature, value, source)
+
     def shares_of(self, seg, feature: str) -> dict:
         """Level shares of a categorical or label/outcome column in one segment (or everyone)."""
         kind = self.kind(feature)
@@ -135,15 +151,17 @@ class Base:
             if level not in shares or level not in overall:
                 return None
             return {"label": self.label(feature), "level": level, "kind": "categorical",
-                    "value": book.pct(shares[level], self.level_source(seg, feature, level)),
-                    "overall": book.pct(overall[level], self.level_source(None, feature, level)),
+                    "value": self.customer_share(shares[level], seg, self.level_source(seg, feature, level), book),
+                    "overall": self.customer_share(overall[level], None, self.level_source(None, feature, level),
+                                                   book),
                     "unit": "", "direction": direction or ("higher" if shares[level] >= overall[level] else "lower")}
         stats = seg.numeric.get(feature) or {}
         if stats.get("mean") is None or stats.get("overall_mean") is None:
             return None
         return {"label": self.label(feature), "level": "", "kind": self.kind(feature),
-                "value": self.value(book, feature, stats["mean"], f"{base}.numeric.{feature}.mean"),
-                "overall": self.value(book, feature, stats["overall_mean"], f"{base}.numeric.{feature}.overall_mean"),
+                "value": self.shown_mean(book, seg, feature, stats["mean"], f"{base}.numeric.{feature}.mean"),
+                "overall": self.shown_mean(book, None, feature, stats["overall_mean"],
+                                           f"{base}.numeric.{feature}.overall_mean"),
                 "unit": self.unit(feature),
                 "direction": direction or ("higher" if stats["mean"] >= stats["overall_mean"] else "lower")}
 

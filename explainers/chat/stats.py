@@ -48,14 +48,17 @@ def statistic(ops: Base, args: dict) -> Result:
             value = _level_value(ops, seg, feature, level)
             if value is None:
                 raise OperationError("unknown_column", words=[level])
-            ctx.update(mode="level", level=level, value=book.pct(value, ops.level_source(seg, feature, level)),
-                       overall=book.pct(ops.shares_of(None, feature).get(level, 0.0),
-                                        ops.level_source(None, feature, level)) if seg is not None else "")
+            ctx.update(mode="level", level=level,
+                       value=ops.customer_share(value, seg, ops.level_source(seg, feature, level), book),
+                       overall=ops.customer_share(ops.shares_of(None, feature).get(level, 0.0), None,
+                                                  ops.level_source(None, feature, level), book)
+                       if seg is not None else "")
         else:
             shares = ops.shares_of(seg, feature)
             ordered = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
             ctx.update(mode="distribution", values=[
-                {"level": lv, "value": book.pct(v, ops.level_source(seg, feature, lv))} for lv, v in ordered])
+                {"level": lv, "value": ops.customer_share(v, seg, ops.level_source(seg, feature, lv), book)}
+                for lv, v in ordered])
         return ops.result("feature_statistic", args, "stat.md.j2", ctx, book, segments=segments, feature=feature)
     stats = (seg.numeric.get(feature) if seg is not None
              else (ops.report.overall.get("numeric") or {}).get(feature)) or {}
@@ -71,9 +74,12 @@ def statistic(ops: Base, args: dict) -> Result:
         if stats.get(key) is None:
             raise OperationError("no_values", label=ops.label(feature))
         if stat == "share":
-            ctx.update(mode="share", value=book.pct(stats[key], f"{src}.{key}"))
+            customers = ops.kind(feature) == "boolean"  # a share of customers, not of a 0-1 value
+            shown = (lambda v, g, source: ops.customer_share(v, g, source, book)) if customers else \
+                (lambda v, g, source: book.pct(v, source))
+            ctx.update(mode="share", value=shown(stats[key], seg, f"{src}.{key}"))
             if seg is not None and overall.get("mean") is not None:
-                ctx["overall"] = book.pct(overall["mean"], f"overall.numeric.{feature}.mean")
+                ctx["overall"] = shown(overall["mean"], None, f"overall.numeric.{feature}.mean")
         else:
             ctx.update(mode="numeric", value=ops.value(book, feature, stats[key], f"{src}.{key}"))
             if seg is not None and overall.get(key) is not None:
@@ -111,9 +117,10 @@ def _segment_values(ops: Base, feature: str, level: str | None, stat: str, segme
     return values
 
 
-def _shown(ops: Base, book: NumberBook, feature: str, value: float, source: str) -> str:
+def _shown(ops: Base, book: NumberBook, feature: str, value: float, source: str, seg=None) -> str:
+    """A segment's (or everyone's, ``seg=None``) value; shares of customers as bounds when small."""
     if ops.kind(feature) in ("categorical", "profile", "boolean"):
-        return book.pct(value, source)
+        return ops.customer_share(value, seg, source, book)
     return ops.value(book, feature, value, source)
 
 
@@ -121,7 +128,7 @@ def _overall(ops: Base, book: NumberBook, feature: str, level: str | None, stat:
     if ops.kind(feature) in ("categorical", "profile"):
         v = ops.shares_of(None, feature).get(level)
         kind = "categorical" if ops.kind(feature) == "categorical" else "profile"
-        return book.pct(v, f"overall.{kind}.{feature}.{level}") if v is not None else ""
+        return ops.customer_share(v, None, f"overall.{kind}.{feature}.{level}", book) if v is not None else ""
     v = ((ops.report.overall.get("numeric") or {}).get(feature) or {}).get(stat)
     return _shown(ops, book, feature, v, f"overall.numeric.{feature}.{stat}") if v is not None else ""
 
@@ -159,10 +166,12 @@ def rank(ops: Base, args: dict) -> Result:
     shown = values[: int(limit)] if limit else values
     book = NumberBook()
     if by_count:
-        rows = [{**ops.seg_ref(seg, book), "value": f"{book.count(v, f'{src} * {ops.path(seg.id)}.size')} "
-                 f"customers ({book.pct(share, src)})"} for seg, v, src, share in shown]
+        rows = [{**ops.seg_ref(seg, book),
+                 "value": f"{book.group_count(round(v), seg.size, f'{src} * {ops.path(seg.id)}.size')} "
+                 f"customers ({ops.customer_share(share, seg, src, book)})"} for seg, v, src, share in shown]
     else:
-        rows = [{**ops.seg_ref(seg, book), "value": _shown(ops, book, feature, v, src)} for seg, v, src in shown]
+        rows = [{**ops.seg_ref(seg, book), "value": _shown(ops, book, feature, v, src, seg)}
+                for seg, v, src in shown]
     ctx = {"label": ops.label(feature), "level": level or "", "kind": "categorical" if kind == "profile" else kind,
            "unit": ops.unit(feature), "direction": "lowest" if lowest else "highest", "stat_word": STAT_WORDS[stat],
            "top": rows[0], "rows": rows, "tied": len(values) > 1 and values[0][1] == values[1][1],
@@ -186,7 +195,8 @@ def per_segment(ops: Base, args: dict) -> Result:
                 shares = ops.shares_of(seg, feature)
                 ordered = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
                 rows.append({**ops.seg_ref(seg, book), "value": ", ".join(
-                    f"{lv} {book.pct(v, ops.level_source(seg, feature, lv))}" for lv, v in ordered)})
+                    f"{lv} {ops.customer_share(v, seg, ops.level_source(seg, feature, lv), book)}"
+                    for lv, v in ordered)})
             ctx = {"label": ops.label(feature), "level": "", "kind": "distribution", "unit": "", "stat_word": "",
                    "rows": rows, "overall": ""}
             return ops.result("per_segment", args, "per_segment.md.j2", ctx, book,
@@ -285,7 +295,8 @@ def agreement(ops: Base, args: dict) -> Result:
         if shares:
             level = max(shares, key=lambda lv: (shares[lv], lv))
             rows.append({**ops.seg_ref(seg, book), "level": level,
-                         "share": book.pct(shares[level], ops.level_source(seg, feature, level))})
+                         "share": ops.customer_share(shares[level], seg, ops.level_source(seg, feature, level),
+                                                     book)})
     ctx = {"label": ops.label(feature), "ari": book.score(ari, f"customers: adjusted Rand index of segments and "
                                                               f"{feature}"), "rows": rows,
            "band": "close" if ari >= 0.5 else "partial" if ari >= 0.2 else "loose"}

@@ -36,7 +36,7 @@ PHRASES: tuple[tuple[str, str], ...] = (
 )
 _SUFFIXES = ("ings", "ing", "ers", "er", "ies", "ied", "ed", "es", "ly", "s")
 #: numbers ("2,000", "1.5", "70k", "3m"), words in any script, comparison signs, "%", "#", "$".
-_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:k|m|bn)?(?![^\W\d_])|[^\W\d_][^\W_]*|\d+[^\W\d_][^\W_]*|>=|<=|!=|==|[<>=#%$€£+]")
+_TOKEN = re.compile(r"-?\d+(?:\.\d+)?(?:k|m|bn)?(?![^\W\d_])|[^\W\d_][^\W_]*|\d+[^\W\d_][^\W_]*|>=|<=|!=|==|[<>=#%$€£+]")
 _MULTIPLIERS = {"": 1.0, "k": 1e3, "m": 1e6, "bn": 1e9}
 
 
@@ -81,13 +81,15 @@ def same_word(a: str, b: str) -> bool:
 
 
 def normalise(question: str) -> str:
-    """Lower case, plain quotes and dashes, ``n't`` -> `` not``, thousands commas dropped, phrases glued."""
+    """Lower case, plain quotes and dashes, ``n't`` -> `` not``, thousands commas dropped, phrases glued;
+    a dash is a space ("e-mail", "30-40") except as the sign of a number ("segment -1")."""
     text = unicodedata.normalize("NFKC", str(question)).lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
     text = re.sub(r"n't\b", " not", text)
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(r"[-_/]", " ", text)
+    text = re.sub(r"(?<![\w.])-(?=\d)", "\ue000", text)  # a minus sign ("segment -1", "below -50") stays
+    text = re.sub(r"[-_/]", " ", text).replace("\ue000", "-")
     text = " ".join(text.split())
     text = _PAY_IN_FULL.sub("payinfull", text)
     for phrase, glued in PHRASES:
@@ -102,7 +104,7 @@ _PAY_IN_FULL = re.compile(r"\b(?:pay|pays|paid|paying)(?: (?:their|the|its|his|h
 
 
 def _number(text: str) -> tuple[float, str] | None:
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(k|m|bn)?", text)
+    match = re.fullmatch(r"(-?\d+(?:\.\d+)?)(k|m|bn)?", text)
     if not match:
         return None
     return float(match.group(1)) * _MULTIPLIERS[match.group(2) or ""], match.group(2) or ""

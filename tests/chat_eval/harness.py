@@ -601,9 +601,9 @@ def check(spec: dict, gold, text: str, st: State) -> bool:
     share = _is_share(spec)
     if t in ("stat", "per_segment", "compare"):
         gold = _in_units(spec, gold)
-    if t in ("count", "count_share") and isinstance(gold, (int, float)) and 0 < gold < 5 \
+    if t in ("count", "count_share") and isinstance(gold, (int, float)) and 0 <= gold < 5 \
             and re.search(r"\bfewer than 5\b", text, re.I):
-        return True  # counts under 5 are not shown, by design (privacy, issue 13; see NOTES.md)
+        return True  # counts under 5 (none included) are not shown, by design (privacy, issue 13; see NOTES.md)
     if t in ("size", "share", "level_share", "count", "count_share"):
         return has_value(text, gold, share=share)
     if t == "stat":
