@@ -79,6 +79,7 @@ def data_view(session: sup.AppSession):
             gr.Dropdown(choices=cols, value=list(ch.exclude)),
             gr.Dropdown(choices=cols, value=list(ch.features)),
             gr.Dropdown(choices=cols, value=None),
+            sup.meaning_rows(session), ch.drop_implausible, sup.implausible_markdown(session),
             f"Type changes: {types}")
 
 
@@ -100,6 +101,18 @@ def on_upload(file, progress=gr.Progress()):
 def on_columns(id_column, exclude, features, session):
     session = need(session)
     return data_view(sup.with_choices(session, id_column, exclude, features, session.choices.types))
+
+
+@friendly
+def on_meanings(frame, drop_implausible, session):
+    session = need(session)
+    return data_view(sup.with_meanings(session, frame, drop_implausible))
+
+
+@friendly
+def on_propose(frame, session):
+    session = need(session)
+    return sup.propose_meanings(session, frame)
 
 
 @friendly
@@ -279,6 +292,17 @@ def build_app() -> gr.Blocks:
                         type_kind = gr.Dropdown(label="to", choices=sup.TYPE_CHOICES, value=sup.AUTO_TYPE)
                         type_btn = gr.Button("Set type", min_width=100)
                     types_md = gr.Markdown("Type changes: none")
+                with gr.Accordion("Column meanings and weights", open=False):
+                    gr.Markdown(sup.MEANINGS_HELP)
+                    meanings_table = gr.Dataframe(headers=sup.MEANING_HEADERS, interactive=True, wrap=True,
+                                                  static_columns=[0, 5], max_height=420,
+                                                  elem_id="meanings-table")
+                    implausible_md = gr.Markdown(elem_id="implausible")
+                    drop_box = gr.Checkbox(label="Leave out the rows with implausible values", value=False)
+                    with gr.Row():
+                        meanings_btn = gr.Button("Apply meanings and weights")
+                        propose_btn = gr.Button("Propose labels with the LLM", visible=sup.llm_client() is not None)
+                    proposals_md = gr.Markdown(elem_id="label-proposals")
             with gr.Tab("2 Segment", id="segment"):
                 algorithm = gr.Dropdown(label="How to find segments", choices=sup.ALGORITHM_CHOICES,
                                         value="auto")
@@ -344,7 +368,8 @@ def build_app() -> gr.Blocks:
                     pred_btn = gr.Button("Why?", scale=1, min_width=80)
                 pred_why = gr.Markdown(elem_id="predict-why")
 
-        data_out = [session, data_status, preview, schema_table, id_col, exclude, features, type_col, types_md]
+        data_out = [session, data_status, preview, schema_table, id_col, exclude, features, type_col,
+                    meanings_table, drop_box, implausible_md, types_md]
         seg_in = [algorithm, k, mcs, seed, session]
         seg_out = [session, summary, chatbot]
         views_out = [summary, comparison, sizes_plot, map_plot, curve_plot, fidelity, seg_pick,
@@ -365,6 +390,9 @@ def build_app() -> gr.Blocks:
                       cancels=stale, **heavy)
         columns_btn.click(on_columns, [id_col, exclude, features, session], data_out, api_name="columns")
         type_btn.click(on_set_type, [type_col, type_kind, session], data_out, api_name="set_type")
+        meanings_btn.click(on_meanings, [meanings_table, drop_box, session], data_out, api_name="meanings")
+        propose_btn.click(on_propose, [meanings_table, session], [meanings_table, proposals_md],
+                          api_name="propose_labels")
         run_btn.click(on_segment, seg_in, seg_out, api_name="segment", **heavy) \
             .success(on_views, [session], views_out, show_progress_on=[summary, cards], api_name="views")
         seg_pick.input(on_pick_segment, [seg_pick, session], [drivers_plot, compare_plot], api_name="drivers")

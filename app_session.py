@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import shutil
 import tempfile
 import threading
@@ -22,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from explainers.analysis import Analysis, analyse, assign_table, write_run
-from explainers.cards import build_overview, render_card_html
+from explainers.cards import build_overview, k_choice_text, render_card_html
 from explainers.drivers import explain_customer
 from explainers.format import fmt_count, fmt_number, fmt_pct, fmt_score, md_escape
 from explainers.local_text import local_explanation_text
@@ -32,7 +33,12 @@ from segmenter.constants import (ID_COLUMN, LOW_FIDELITY, PROBABILITY_COLUMN, RE
 from segmenter.demo import make_demo_customers
 from segmenter.errors import ColumnError, ParameterError, TooLargeError
 from segmenter.export import safe_for_spreadsheet
+from segmenter.implausible import table_findings
 from segmenter.load import LoadLimits, load_table
+from segmenter.meanings import ROLES, UNITS
+from segmenter.meanings import meaning_rows as rows_of_meanings
+from segmenter.meanings import overrides_from_rows
+from segmenter.params import validate as validate_params
 from segmenter.report import SegmentationReport
 from segmenter.schema import ColumnKind, Schema, apply_schema, infer_schema
 
@@ -64,6 +70,13 @@ AUTO_TYPE = "automatic"
 TYPE_CHOICES = [AUTO_TYPE, *ColumnKind.FEATURES, ColumnKind.EXCLUDED]
 NO_ID = "(no ID column: use row numbers)"
 SCHEMA_HEADERS = ["Column", "Used as", "Why", "Empty", "Distinct values"]
+MEANING_HEADERS = ["Column", "Label", "Role", "Unit", "Weight", "Note"]
+MEANINGS_HELP = (
+    "How each column reads on the cards and in the chat. Edit a **label** (\"spend on wines\"), a **role** or a "
+    "**unit**, or a **weight**: 1 is a column's usual say in the segments, 2 doubles it, 0 leaves it out. "
+    "Then press *Apply* and find the segments again.\n\n**Roles**: " + "; ".join(
+        f"*{role}*: {words}" for role, words in ROLES.items()) + ".\n\n**Units**: " + ", ".join(
+        u for u in UNITS if u) + " (or empty).")
 FORM_HEADERS = ["Column", "Value", "What to enter"]
 RESULT_HEADERS = ["ID", "segment", "segment_name", "probability"]
 COMPARISON_HEADERS = ["Algorithm", "Segments", "Unassigned", "Separation (silhouette, higher is better)",
@@ -85,10 +98,20 @@ class ColumnChoices:
     exclude: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     types: dict = field(default_factory=dict)
+    meanings: dict = field(default_factory=dict)  # {column: {label, role, unit}} the visitor corrected
+    weights: dict = field(default_factory=dict)  # {column: weight}, 1 = the default say
+    drop_implausible: bool = False
 
     def params(self) -> dict:
-        return {"id_column": self.id_column, "exclude": list(self.exclude) or None,
-                "features": list(self.features) or None, "types": dict(self.types) or None}
+        """What the schema needs (column choices and corrected meanings)."""
+        zero = [c for c, w in self.weights.items() if w == 0 and c not in self.exclude]  # weight 0: left out
+        return {"id_column": self.id_column, "exclude": [*self.exclude, *zero] or None,
+                "features": list(self.features) or None, "types": dict(self.types) or None,
+                "meanings": dict(self.meanings) or None}
+
+    def fit_params(self) -> dict:
+        """Everything the segmentation needs: :meth:`params` plus weights and the implausible rows."""
+        return {**self.params(), "weights": dict(self.weights) or None, "drop_implausible": self.drop_implausible}
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,9 +194,107 @@ def with_choices(session: AppSession, id_column: str | None, exclude: list | Non
     """Re-check the columns with the visitor's choices (errors say which choice is wrong)."""
     id_column = None if id_column in (None, "", NO_ID) else id_column
     types = {c: k for c, k in (types or {}).items() if k and k != AUTO_TYPE}
-    choices = ColumnChoices(id_column, tuple(exclude or ()), tuple(features or ()), types)
+    old = session.choices
+    choices = ColumnChoices(id_column, tuple(exclude or ()), tuple(features or ()), types, old.meanings,
+                            old.weights, old.drop_implausible)
     schema = infer_schema(session.table, **choices.params())
     return session.replace(choices=choices, schema=schema)
+
+
+def meaning_rows(session: AppSession) -> pd.DataFrame:
+    """The editable table of meanings: every used column (features first, then label/outcome
+    columns), with its weight."""
+    s = session.schema
+    columns = list(s.features) + [c for c in s.profile if c not in s.features]
+    columns += [c for c in session.choices.weights if c not in columns and c in s.meanings]  # weight 0: out
+    weights = session.choices.weights
+    rows = [[r["column"], r["label"], r["role"], r["unit"], fmt_number(weights.get(r["column"], 1.0)), r["note"]]
+            for r in rows_of_meanings(s.meanings, columns)]
+    return pd.DataFrame(rows, columns=MEANING_HEADERS)
+
+
+def with_meanings(session: AppSession, frame: pd.DataFrame | None, drop_implausible: bool) -> AppSession:
+    """The visitor's corrections of labels, roles, units and weights, checked and applied."""
+    if frame is None or not len(frame):
+        raise ColumnError("There is no table of meanings to apply; load a table first.")
+    frame = pd.DataFrame(frame)
+    if list(frame.columns) != MEANING_HEADERS:
+        raise ColumnError(f"The table of meanings must keep its columns: {', '.join(MEANING_HEADERS)}.")
+    rows, weights = [], {}
+    for values in frame.itertuples(index=False):
+        column, label, role, unit, weight = (str(v).strip() if v is not None else "" for v in values[:5])
+        rows.append({"column": column, "label": label, "role": role, "unit": unit})
+        try:
+            number = float(weight.replace(",", ".")) if weight else 1.0
+        except ValueError:
+            raise ParameterError(f"The weight of '{column[:60]}' must be a number from 0 (leave the column "
+                                 f"out) to 100; got '{weight[:20]}'.") from None
+        if not (math.isfinite(number) and 0 <= number <= 100):
+            raise ParameterError(f"The weight of '{column[:60]}' must be from 0 (leave the column out) to 100 "
+                                 f"(1 = the default say); got '{weight[:20]}'.")
+        if number != 1.0:
+            weights[column] = number
+    schema = session.schema
+    inferred = infer_schema(session.table, **dataclasses.replace(session.choices, meanings={}).params()).meanings
+    overrides = overrides_from_rows(inferred, [r for r in rows if r["column"] in inferred])
+    unknown = [r["column"] for r in rows if r["column"] not in schema.meanings]
+    if unknown:
+        raise ColumnError(f"The table of meanings names columns that are not in {session.source}: "
+                          f"{', '.join(c[:40] for c in unknown[:5])}.")
+    validate_params({"weights": weights})
+    choices = dataclasses.replace(session.choices, meanings=overrides, weights=weights,
+                                  drop_implausible=bool(drop_implausible))
+    return session.replace(choices=choices, schema=infer_schema(session.table, **choices.params()))
+
+
+def llm_client():
+    """The configured LLM (``SEGMENT_LLM_*`` / ``HF_TOKEN``), or None."""
+    from explainers.chat.llm import LLMClient
+
+    return LLMClient.from_env()
+
+
+def propose_meanings(session: AppSession, frame: pd.DataFrame | None, client=None) -> tuple[pd.DataFrame, str]:
+    """The meanings table with the LLM's checked proposals filled in (applied only when the
+    visitor presses Apply), and what was proposed or turned down, in words."""
+    from explainers.label_proposals import propose_labels
+
+    client = client if client is not None else llm_client()
+    if client is None:
+        raise ParameterError("No LLM is configured, so there is nobody to propose labels; edit them yourself.")
+    frame = pd.DataFrame(frame) if frame is not None and len(frame) else meaning_rows(session)
+    result = propose_labels(session.table, session.schema.meanings, client)
+    if result.error:
+        return frame, f"No proposals: {result.error}."
+    index = {str(c): i for i, c in enumerate(frame["Column"])}
+    for p in result.proposals:
+        if p.column in index:
+            frame.loc[index[p.column], p.field.capitalize()] = p.value
+            frame.loc[index[p.column], "Note"] = "proposed by the LLM: press Apply to use, or edit"
+    lines = [f"**{fmt_count(len(result.proposals))} proposals** filled in above (nothing changes until you "
+             "press *Apply*)."]
+    lines += [f"- {md_escape(p.column)}: {p.field} '{md_escape(p.current)}' → '{md_escape(p.value)}'"
+              for p in result.proposals]
+    if result.rejected:
+        lines.append(f"\nTurned down ({fmt_count(len(result.rejected))}):")
+        lines += [f"- {md_escape(r.column)}: {r.field} '{md_escape(r.value)}': {md_escape(r.why)}"
+                  for r in result.rejected[:20]]
+    return frame, "\n".join(lines)
+
+
+def implausible_markdown(session: AppSession) -> str:
+    """Values that cannot be right, per column and rule, and what the next run does with them."""
+    findings, rows = table_findings(session.table, session.schema)
+    if not findings:
+        return "No implausible values found (birth years before 1900, shares over 100%, placeholder numbers)."
+    lines = [f"**Implausible values** in {fmt_count(rows)} rows:"]
+    for f in findings:
+        examples = ", ".join(fmt_number(v) for v in f.examples)
+        lines.append(f"- {md_escape(f.column)}: {fmt_count(f.count)} with {md_escape(f.rule)} (e.g. {examples})")
+    lines.append("" )
+    lines.append("These rows are **left out** of the next run." if session.choices.drop_implausible else
+                 "Extreme values are capped before segmenting either way; tick the box to leave these rows out.")
+    return "\n".join(lines)
 
 
 def with_type(session: AppSession, column: str | None, kind: str | None) -> dict:
@@ -242,7 +363,7 @@ def segment_params(algorithm: str, k: float | None, min_cluster_size: float | No
 
 def run_analysis(session: AppSession, params: dict, progress: Progress | None = None) -> AppSession:
     """Segment the session's table (the demo table's runs are shared: :func:`_demo_analysis`)."""
-    settings = {**session.choices.params(), **params}
+    settings = {**session.choices.fit_params(), **params}
     if session.source == DEMO_SOURCE:
         analysis = _demo_analysis(session.table, settings, progress)
     else:
@@ -290,6 +411,10 @@ def summary_markdown(report: SegmentationReport) -> str:
     lines = [(f"**{o.n_segments} segments** among {o.n_customers} customers, found with {algorithm} "
               f"on {o.n_features} columns."), "",
              f"- **Separation**: {separation} (silhouette {o.silhouette}; from -1 to 1, above {REASONABLE_SILHOUETTE} is reasonable)."]
+    why_k = k_choice_text(report)
+    if why_k:  # library wording with formatted numbers, no table text
+        lines.append(f"- **{md_escape(why_k.split(':', 1)[0])}**: {md_escape(why_k.split(':', 1)[1])}"
+                     if ":" in why_k else f"- {md_escape(why_k)}")
     reason = (report.params or {}).get("auto_reason")
     if reason:  # library wording, no table text
         lines.append(f"- **Why {algorithm}**: chosen automatically: {reason}.")

@@ -87,6 +87,33 @@ def _types(values: list[str] | None) -> dict | None:
     return out
 
 
+def _weights(values: list[str] | None) -> dict | None:
+    if not values:
+        return None
+    out = {}
+    for item in values:
+        column, sep, weight = item.rpartition("=")
+        try:
+            number = float(weight)
+        except ValueError:
+            number = None
+        if not sep or not column or number is None:
+            raise SegmenterError(f"--weight expects COLUMN=WEIGHT (e.g. income=2, notes=0), got '{item}'.")
+        out[column] = number
+    return out
+
+
+def _read_table(value: str):
+    if value == "demo":
+        from segmenter.demo import make_demo_customers
+
+        return make_demo_customers().table
+    path = require_file(value)  # before any import: a wrong path answers at once
+    from segmenter.load import load_table  # pandas only: a bad file is refused before the library loads
+
+    return load_table(path)
+
+
 def _table_path(value: str, option: str) -> Path:
     path = Path(value)
     if path.suffix.lower() not in TABLE_SUFFIXES:
@@ -131,27 +158,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if args.input == "demo":
-        from segmenter.demo import make_demo_customers
-
-        table = make_demo_customers().table
-    else:
-        path = require_file(args.input)  # before any import: a wrong path answers at once
-        from segmenter.load import load_table  # pandas only: a bad file is refused before the library loads
-
-        table = load_table(path)
+    if args.meanings:
+        require_file(args.meanings)
+    weights = _weights(args.weight)
+    table = _read_table(args.input)
     from explainers.analysis import analyse, write_run
+    from segmenter.meanings import read_overrides
 
     params = dict(algorithm=args.algorithm, k=args.k, seed=args.seed, features=_split(args.features),
                   exclude=_split(args.exclude), types=_types(args.type), id_column=args.id_column,
                   min_cluster_size=args.min_cluster_size, fit_sample_size=args.sample_size,
-                  stratify=args.stratify, projection=args.map)
+                  stratify=args.stratify, projection=args.map, weights=weights,
+                  meanings=read_overrides(args.meanings) if args.meanings else None,
+                  drop_implausible=args.drop_implausible)
     with progress_bar(not args.quiet) as progress:
         analysis = analyse(table, progress=progress, **params)
         written = write_run(analysis, Path(args.out), progress=progress)
     report = analysis.report
     print(f"{report.n_rows:,} customers -> {len(report.real_segments)} segments "
           f"({report.algorithm}); wrote {', '.join(p.name for p in written)} to {args.out}")
+    return 0
+
+
+def cmd_meanings(args: argparse.Namespace) -> int:
+    """Print how each column is read (label, role, unit) and write an editable file for --meanings."""
+    table = _read_table(args.input)
+    from segmenter.meanings import meaning_rows, write_overrides
+    from segmenter.schema import infer_schema
+
+    schema = infer_schema(table, id_column=args.id_column)
+    rows = meaning_rows(schema.meanings)
+    width = max([len(r["column"]) for r in rows] + [6])
+    for r in rows:
+        note = f"  ({r['note']})" if r["note"] else ""
+        print(f"{r['column']:<{width}}  {r['role']:<12} {r['unit']:<8} {r['label']}{note}")
+    if args.out:
+        path = write_overrides(schema.meanings, Path(args.out))
+        print(f"wrote {path}: edit labels, roles or units, then run with --meanings {path}")
     return 0
 
 
@@ -215,9 +258,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="column whose levels keep their shares in the fit sample (e.g. region)")
     run.add_argument("--map", default="pca", choices=["pca", "umap"],
                      help="2-D map of customers in plots.html: pca (fast) or umap (needs umap-learn)")
+    run.add_argument("--weight", action="append", metavar="COLUMN=WEIGHT",
+                     help="a column's say in the segments: 1 is the default, 2 doubles it, 0 leaves it out")
+    run.add_argument("--meanings", metavar="FILE",
+                     help="corrections of the column meanings, a JSON or YAML file (see 'cli.py meanings')")
+    run.add_argument("--drop-implausible", action="store_true",
+                     help="leave out rows with implausible values (birth year before 1900, placeholder incomes)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
+
+    meanings = sub.add_parser("meanings", help="how each column of a table is read (label, role, unit); "
+                                                "--out writes a file to edit and pass to 'run --meanings'")
+    meanings.add_argument("input", help="CSV/Parquet/Excel file, or 'demo'")
+    meanings.add_argument("--id-column", help="the customer id column")
+    meanings.add_argument("--out", metavar="FILE", help="write the meanings to FILE (.json, .yaml or .yml)")
+    meanings.set_defaults(func=cmd_meanings)
 
     assign = sub.add_parser("assign", help="assign new customers with a saved run")
     assign.add_argument("dir", help="folder written by 'run'")

@@ -146,6 +146,41 @@ class OverviewContext:
     fidelity_low: bool
     segments: tuple[SegmentRow, ...]
     excluded: tuple[ExcludedRow, ...]
+    k_choice: KChoice | None = None
+
+
+@dataclass(frozen=True)
+class KChoice:
+    """Why this number of segments (from ``report.params["k_choice"]``, see :mod:`segmenter.kchoice`)."""
+
+    basis: str  # fixed / useful / useful_any_size / stable / separation / only_two
+    k: str
+    silhouette: str
+    lo: str
+    hi: str
+    best: str  # the best-separated number of segments, when it is not k
+    runners_up: tuple  # ({"k": "5", "silhouette": "0.31"}, ...)
+
+
+def k_choice(report) -> KChoice | None:
+    """The k-choice context of a run chosen over a curve of k (None for HDBSCAN or no curve)."""
+    why = (report.params or {}).get("k_choice") or {}
+    if not why.get("basis"):
+        return None
+    point = why.get("point") or {}
+    lo, hi = why.get("share_bounds") or (0.03, 0.4)
+    runners = tuple({"k": fmt_count(r["k"]), "silhouette": fmt_score(r["silhouette"])}
+                    for r in why.get("runners_up") or [] if r.get("silhouette") is not None)
+    best = why.get("best_separated")
+    return KChoice(str(why["basis"]), fmt_count(why.get("k") or len(report.real_segments)),
+                   fmt_score(point["silhouette"]) if point.get("silhouette") is not None else "",
+                   fmt_pct(lo), fmt_pct(hi), fmt_count(best) if best else "", runners)
+
+
+def k_choice_text(report) -> str:
+    """:func:`k_choice` in one plain sentence ('' when k was not chosen over a curve)."""
+    k = k_choice(report)
+    return environment().get_template("_k_choice.j2").render(k=k).strip() if k is not None else ""
 
 
 @dataclass(frozen=True)
@@ -307,7 +342,8 @@ def build_overview(report) -> OverviewContext:
         fidelity="" if fidelity is None else fmt_pct(fidelity), fidelity_low=_fidelity_low(report),
         segments=rows,
         excluded=tuple(ExcludedRow(str(e.get("column", "")), str(e.get("reason", "")))
-                       for e in report.excluded_columns))
+                       for e in report.excluded_columns),
+        k_choice=k_choice(report))
 
 
 # ----------------------------------------------------------------- rendering

@@ -86,4 +86,14 @@ def implausible_values(features: pd.DataFrame, meanings: dict, kinds: dict) -> t
     return found, mask
 
 
-__all__ = ["Finding", "implausible_values"]
+def table_findings(table: pd.DataFrame, schema) -> tuple[list[Finding], int]:
+    """(findings, rows holding any) of a whole table under ``schema`` (a :class:`~segmenter.schema.Schema`):
+    what the Data step shows before anything is segmented."""
+    from .schema import apply_schema
+
+    features = apply_schema(table, schema)
+    found, mask = implausible_values(features, schema.meanings, {c: schema.kind_of(c) for c in schema.features})
+    return found, int(mask.sum())
+
+
+__all__ = ["Finding", "implausible_values", "table_findings"]

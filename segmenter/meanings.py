@@ -51,6 +51,7 @@ ROLES = {
 }
 UNITS = ("", "currency", "$", "€", "£", "k$", "k€", "k£", "%", "days", "weeks", "months", "years", "points", "year")
 SOURCES = ("inferred", "user", "llm")
+MAX_LABEL_CHARS = 60
 CURRENT_YEAR = 2026
 _HINT = re.compile(r"[(\[]([^()\[\]]{1,20})[)\]]")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[a-z]{2,24}", re.IGNORECASE)
@@ -676,15 +677,99 @@ def apply_overrides(meanings: dict, overrides: dict | None, source: str = "user"
                 value = {d: tuple(v) for d, v in dict(value).items() if d in ("higher", "lower")}
             else:
                 value = str(value)
-            values[key] = value
+            if value != getattr(current, key):
+                values[key] = value
+        if not values:  # the file repeats what was inferred: nothing to correct
+            continue
         if "label" in values and "words" not in change:
             values["words"] = tuple(dict.fromkeys([values["label"].lower(), *current.words]))
         updated = replace(current, **values, source=source, ambiguity="")
-        if "role" in values and values["role"] != current.role:
+        if "role" in values:
             relabel = infer_meaning_for_role(updated)
             updated = replace(relabel, **values, source=source, ambiguity="")
         out[column] = updated
     return out
+
+
+#: The fields a person edits in a table of meanings (the others follow from them or from a file).
+ROW_FIELDS = ("label", "role", "unit")
+
+
+def meaning_rows(meanings: dict, columns: list | None = None) -> list[dict]:
+    """One row per column to edit: ``{column, label, role, unit, note}`` (the note says what
+    could be wrong with the inferred reading, or who set it)."""
+    out = []
+    for column in columns if columns is not None else list(meanings):
+        m = meanings.get(column)
+        if m is None:
+            continue
+        note = m.ambiguity or ("set by you" if m.source == "user" else "proposed by the LLM" if m.source == "llm"
+                               else "")
+        out.append({"column": str(column), "label": m.label, "role": m.role, "unit": m.unit, "note": note})
+    return out
+
+
+def overrides_from_rows(meanings: dict, rows: list[dict]) -> dict:
+    """The corrections a table of edited rows makes: ``{column: {field: value}}`` for the
+    fields of :data:`ROW_FIELDS` that differ from ``meanings`` (checked by :func:`apply_overrides`)."""
+    out: dict = {}
+    for row in rows:
+        column = str(row.get("column", "")).strip()
+        if not column:
+            continue
+        if column not in meanings:
+            raise ColumnError(f"The meanings name a column '{column[:60]}' that is not in the table.")
+        current = meanings[column]
+        change = {}
+        for key in ROW_FIELDS:
+            if key not in row or row[key] is None:
+                continue
+            value = " ".join(str(row[key]).split())
+            if key == "label" and not value:
+                raise ParameterError(f"The label of '{column}' is empty; write what the column means, e.g. "
+                                     f"'spend on wines'.")
+            if len(value) > MAX_LABEL_CHARS:
+                raise ParameterError(f"The {key} of '{column}' is {len(value)} characters long; keep it under "
+                                     f"{MAX_LABEL_CHARS}.")
+            if value != getattr(current, key):
+                change[key] = value
+        if change:
+            out[column] = change
+    apply_overrides(meanings, out)  # every change checked before it is kept
+    return out
+
+
+_NUMBER_ROLES = frozenset({"money", "income", "count", "frequency", "share", "recency", "tenure", "age",
+                           "birth_year", "household", "experience", "score", "measure"})
+_TEXT_ROLES = frozenset({"demographic", "channel", "category"})
+
+
+def role_fits(role: str, values: ValueProfile) -> str:
+    """'' when the values can have ``role``, else why not in plain words (checks a proposed role:
+    an LLM's, or a file's, against what the column holds)."""
+    if role not in ROLES:
+        return f"'{role}' is not a role"
+    number = values.base in ("number", "bool") and values.lo is not None
+    if role in _NUMBER_ROLES and values.base == "date" and role in ("tenure", "recency"):
+        return ""
+    if role in _NUMBER_ROLES and not number:
+        return f"a {role.replace('_', ' ')} column holds numbers, and this one holds {values.base} values"
+    if role in _TEXT_ROLES and values.base not in ("text", "bool") and values.n_unique > 20:
+        return f"a {role} column holds a few categories, and this one has {values.n_unique:,} different numbers"
+    lo, hi = values.lo, values.hi
+    checks = {"age": (0, 120, "ages from 0 to 120"), "birth_year": (1900, CURRENT_YEAR, f"years 1900-{CURRENT_YEAR}"),
+              "household": (0, 30, "from 0 to 30 people"), "experience": (0, 80, "from 0 to 80 years")}
+    if role in checks and number:
+        low, high, words = checks[role]
+        if lo < low or hi > high:
+            return f"its values run from {lo:g} to {hi:g}, not {words}"
+    if role == "share" and number and (lo < 0 or hi > 100):
+        return f"a share runs from 0 to 1 or 0 to 100, and these values run from {lo:g} to {hi:g}"
+    if role in ("count", "household") and number and (lo < 0 or not values.whole):
+        return "a count holds whole numbers of 0 or more"
+    if role in ("flag", "campaign", "complaint") and values.n_unique > 2:
+        return f"a yes/no column holds two values, and this one has {values.n_unique:,}"
+    return ""
 
 
 def infer_meaning_for_role(meaning: ColumnMeaning) -> ColumnMeaning:
@@ -715,7 +800,27 @@ def read_overrides(path: str | Path) -> dict:
                              f"{'YAML' if path.suffix.lower() in ('.yaml', '.yml') else 'JSON'}: {exc}") from exc
     if not isinstance(data, dict):
         raise ParameterError(f"'{path.name}' must hold {{column: {{field: value}}}}.")
-    return data
+    return {c: {k: v for k, v in change.items() if k != "note"} if isinstance(change, dict) else change
+            for c, change in data.items()}
+
+
+def write_overrides(meanings: dict, path: str | Path) -> Path:
+    """Write the editable fields (label, role, unit, words) of every meaning to a JSON or YAML file
+    that :func:`read_overrides` reads back; a column's note goes along as ``note`` (ignored on read)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise ParameterError(f"'{path.name}': write the meanings to a .json, .yaml or .yml file.")
+    data = {c: {"label": m.label, "role": m.role, "unit": m.unit, "words": list(m.words[:8]),
+                **({"note": m.ambiguity} if m.ambiguity else {})} for c, m in meanings.items()
+            if m.role not in ("personal",)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        import yaml
+
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def meanings_to_dict(meanings: dict) -> dict:
@@ -743,6 +848,7 @@ def text_shares(texts: np.ndarray, counts: np.ndarray) -> dict:
             "code_share": share(_CODE), "code_lengths": len({len(c) for c in codes})}
 
 
-__all__ = ["ColumnMeaning", "ValueProfile", "ROLES", "UNITS", "infer_meaning", "apply_overrides",
+__all__ = ["ColumnMeaning", "ValueProfile", "ROLES", "UNITS", "ROW_FIELDS", "infer_meaning", "apply_overrides",
+           "meaning_rows", "overrides_from_rows", "write_overrides", "role_fits",
            "read_overrides", "meanings_to_dict", "meanings_from_dict", "name_tokens", "text_shares",
            "ordinal_order"]

@@ -344,7 +344,9 @@ class CustomerSegmenter:
                 profile=(outcome["segments"][seg_id]["categorical"] if outcome else {})))
         params = {"algorithm_requested": self.algorithm, "seed": self.seed,
                   "k_range": list(self.k_range), "fit_sample_size": int(len(fit_rows)),
-                  "stratify": self.stratify,
+                  "stratify": self.stratify, "weights": dict(self.weights or {}),
+                  "meanings_changed": sorted(c for c, m in schema.meanings.items() if m.source != "inferred"),
+                  "drop_implausible": bool(self.drop_implausible),
                   **fit.params}
         summary = {
             "n_rows": n, "n_columns": int(table.shape[1]),

@@ -115,6 +115,11 @@ class Schema:
             raise ModelFileError(f"the saved column description is damaged or from another program ({exc})") from exc
 
 
+def value_profile(series: pd.Series) -> ValueProfile:
+    """What one column's values look like (as the schema inference sees them)."""
+    return _Column(series).profile()
+
+
 def _is_id_name(name: str) -> bool:
     """'id', 'customer_id', 'CustomerID', 'CUST_ID', 'client_no', 'user_key', ..."""
     tokens = {t.lower() for t in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", name)}

@@ -99,6 +99,31 @@ def test_predict_form_puts_a_known_customer_in_their_segment(demo_run):
         assert f"new-{member}" in why and "What put them there" in why
 
 
+def test_corrected_meanings_and_weights_reach_the_segmentation(app_url, client):
+    c = client(app_url)
+    c.predict(api_name="/load_demo")
+    out = c.predict("customer_id", [], [], api_name="/columns")
+    table = out[7]  # the table of meanings, after the type dropdown
+    assert table["headers"] == ["Column", "Label", "Role", "Unit", "Weight", "Note"]
+    rows = [list(r) for r in table["data"]]
+    for r in rows:
+        if r[0] == "annual_spend":
+            r[1] = "yearly spend"
+        if r[0] == "region":
+            r[4] = "0"
+    out = c.predict({"headers": table["headers"], "data": rows}, False, api_name="/meanings")
+    schema = {row[0]: row for row in out[2]["data"]}
+    assert schema["region"][1] == "excluded"
+    c.predict("kmeans", 4, 0, 0, api_name="/segment")
+    report = SegmentationReport.from_json(views(c)["report.json"])
+    assert report.meaning("annual_spend").label == "yearly spend" and "region" not in report.features
+    assert "yearly spend" in str(c.predict("What is the average yearly spend?", [], api_name="/chat")[0][-1]["content"])
+    bad = [list(r) for r in rows]
+    bad[0][2] = "wizard"
+    with pytest.raises(Exception, match="not a role"):
+        c.predict({"headers": table["headers"], "data": bad}, False, api_name="/meanings")
+
+
 def test_rename_flows_to_cards_and_downloads(app_url, client):
     c, report, _ = segmented_demo(client, app_url)
     target = report.real_segments[1]

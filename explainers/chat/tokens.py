@@ -154,13 +154,15 @@ def correct(word: str, known: frozenset, known_list: list) -> str:
     """``word`` if known; else the closest known word one typo away (two from 9 letters), or itself.
 
     The closest word must share the first letter: typos rarely hit it, and it keeps
-    unrelated words ("email" vs "male") apart.
+    unrelated words ("email" vs "male") apart. A dropped letter is a typo ("yung" for young);
+    an extra one only towards a word of five letters or more: "wine" is not a typo of "win".
     """
     if word in known or len(word) < 4 or not word.isalpha():
         return word
     cap = 2 if len(word) >= 9 else 1
     for candidate in difflib.get_close_matches(word, known_list, n=5, cutoff=0.7):
         if candidate[0] == word[0] and abs(len(candidate) - len(word)) <= cap \
+                and (len(candidate) >= len(word) or len(candidate) >= 5) \
                 and _edit_distance(word, candidate, cap) <= cap:
             return candidate
     return word
