@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from segmenter.lexicon import CHANNELS
 from segmenter.meanings import ColumnMeaning, meanings_from_dict, ordinal_order
 
 from .format import TraitRow, fmt_count, fmt_pct, trait_row, trait_text
@@ -82,6 +83,9 @@ class SuggestedAction:
 
 
 SPEND = Condition("higher", tags=("spend",))
+#: How often they buy, read from purchase counts that are not a channel's, a deal's or an instalment's
+#: (fewer store purchases is a channel mix, more deal purchases is price sensitivity).
+NOT_FREQUENCY = ("deal", "instalment", *(f"channel:{c}" for c in CHANNELS))
 SPEND_SCORE = Condition("higher", roles=("score",), levels=("high",))
 LOYALTY = Condition("higher", tags=("loyalty",))
 RESPONDS = Condition("higher", roles=("campaign", "outcome"), levels=("yes", "1", "true"))
@@ -117,11 +121,11 @@ ACTION_RULES: tuple[ActionRule, ...] = (
                none_of=(Condition("higher", roles=("recency",)),)),
     ActionRule("repeat_nudge", "they buy clearly less often, without a long absence",
                "Nudge repeat purchases with reminders and replenishment offers.",
-               all_of=(Condition("lower", tags=("buying",)),),
+               all_of=(Condition("lower", tags=("buying",), without=NOT_FREQUENCY),),
                none_of=(Condition("higher", roles=("recency",)), Condition("lower", tags=("spend",)))),
     ActionRule("reward_frequency", "they buy clearly more often than average",
                "Reward their frequency: points on every purchase and a surprise thank-you.",
-               all_of=(Condition("higher", tags=("buying",)),), none_of=(SPEND,)),
+               all_of=(Condition("higher", tags=("buying",), without=NOT_FREQUENCY),), none_of=(SPEND,)),
     ActionRule("onboarding", "they joined clearly more recently than average",
                "Onboard them: a welcome series that shows the range and a second-purchase offer.",
                all_of=(Condition("lower", roles=("tenure",)),)),
@@ -207,10 +211,13 @@ def _level_hit(shares: dict, overall: dict, cond: Condition, meaning: ColumnMean
     """(level, lift) when a wanted level is over-represented: the top of a scale or an outcome's yes."""
     order = ordinal_order(shares)
     wanted = {order[-1]} if order and cond.direction == "higher" else {order[0]} if order else set(cond.levels)
+    top = max(shares.values(), default=0.0)
     for level, share in shares.items():
         base = overall.get(level) or 0.0
         if str(level).lower() in wanted and base > 0 and share >= MIN_LEVEL_SHARE:
             lift = share / base
+            if order and share < top and share < MAJORITY:
+                continue  # on a scale the segment must sit there: 27% 'High' beside 71% 'Average' is no VIP
             if lift >= MIN_LIFT or (order and share >= MAJORITY):
                 return level, lift
     return None
@@ -227,11 +234,14 @@ def _holds(report, segment, cond: Condition, meanings: dict):
     best: tuple[float, TraitRow] | None = None
     contradicted = False
     overall_cat = report.overall.get("categorical") or {}
-    for column in list(report.features) + list(report.profile_columns or []):
+    derived = list(getattr(report, "derived_columns", None) or [])
+    # spend split over products is judged on its total: more wine but not more in all is no VIP
+    total = "spend" in cond.tags and any(meanings.get(c) and meanings[c].has_tag("spend") for c in derived)
+    for column in list(report.features) + list(report.profile_columns or []) + derived:
         meaning = meanings.get(column)
-        if meaning is None or not cond.matches(meaning):
+        if meaning is None or not cond.matches(meaning) or (total and meaning.has_tag("product")):
             continue
-        kind = report.feature_types.get(column, "profile")
+        kind = report.feature_types.get(column, "numeric" if column in derived else "profile")
         if kind in ("categorical", "profile"):
             shares = (segment.categorical if kind == "categorical" else segment.profile).get(column) or {}
             base = (overall_cat if kind == "categorical" else report.overall.get("profile") or {}).get(column) or {}

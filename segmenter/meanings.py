@@ -566,7 +566,7 @@ def _name_words(role: str, tokens: list[str], subject: str, tags: tuple, kind: s
             return {"higher": ("Parents of Teens", "noun"), "lower": ("Teen-Free", "adj")}
         return {"higher": ("Large-Household", "adj"), "lower": ("Small-Household", "adj")}
     if role == "experience":
-        return {"higher": ("Experienced", "adj"), "lower": ("Early-Career", "adj")}
+        return {"higher": ("Experienced", "adj"), "lower": ("Less-Experienced", "adj")}
     if role == "campaign":
         return {"higher": ("Campaign-Responsive", "adj")}
     if role == "complaint":
@@ -630,6 +630,26 @@ def _ordinal(levels: tuple) -> tuple | None:
 def ordinal_order(levels) -> tuple | None:
     """The low-to-high order of levels written as a scale in words ("Low", "Average", "High")."""
     return _ordinal(tuple(levels))
+
+
+def relate_meanings(meanings: dict) -> dict:
+    """What one column means beside the others: a "Response" outcome next to numbered campaign
+    columns (AcceptedCmp1..5) is the response to the latest campaign, stated as a reading."""
+    numbered = [m for m in meanings.values() if m.role == "campaign" and any(t.isdigit() for t in
+                                                                             name_tokens(m.column)[0])]
+    if len(numbered) < 2:
+        return meanings
+    out = dict(meanings)
+    for column, m in meanings.items():
+        tokens = name_tokens(column)[0]
+        if m.role == "outcome" and set(tokens) <= {"response", "responded", "respond"} and m.source == "inferred":
+            out[column] = replace(
+                m, label="response to the last campaign",
+                words=tuple(dict.fromkeys([*m.words, "last campaign", "latest campaign", "recent campaign",
+                                           "campaign", "campaigns"])),
+                ambiguity="read as the response to the latest campaign, since the earlier campaigns are "
+                          "numbered columns")
+    return out
 
 
 # ----------------------------------------------------------------------------- overrides
@@ -849,6 +869,6 @@ def text_shares(texts: np.ndarray, counts: np.ndarray) -> dict:
 
 
 __all__ = ["ColumnMeaning", "ValueProfile", "ROLES", "UNITS", "ROW_FIELDS", "infer_meaning", "apply_overrides",
-           "meaning_rows", "overrides_from_rows", "write_overrides", "role_fits",
+           "meaning_rows", "overrides_from_rows", "write_overrides", "role_fits", "relate_meanings",
            "read_overrides", "meanings_to_dict", "meanings_from_dict", "name_tokens", "text_shares",
            "ordinal_order"]

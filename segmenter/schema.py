@@ -20,6 +20,7 @@ from segmenter.errors import (
     ColumnError, DuplicateColumnsError, ModelFileError, NoFeaturesError, ParameterError, TooFewRowsError,
 )
 from segmenter.meanings import (ColumnMeaning, ValueProfile, apply_overrides, infer_meaning, meanings_from_dict,
+                                relate_meanings,
                                 meanings_to_dict, text_shares)
 
 
@@ -537,7 +538,7 @@ def _with_meanings(infos: list[ColumnInfo], cols: dict[str, _Column], chosen: se
                    overrides: dict | None) -> tuple[list[ColumnInfo], dict[str, ColumnMeaning]]:
     """Infer every column's meaning; personal data is left out and labels/outcomes become profile-only
     (unless the user chose the column), with the reason said."""
-    meanings = {i.name: infer_meaning(i.name, cols[i.name].profile(), i.kind) for i in infos}
+    meanings = relate_meanings({i.name: infer_meaning(i.name, cols[i.name].profile(), i.kind) for i in infos})
     meanings = apply_overrides(meanings, overrides)
     out = []
     for info in infos:

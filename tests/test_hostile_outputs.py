@@ -130,3 +130,19 @@ def test_a_range_filter_probing_one_value_counts_fewer_than_5(run):
     assert float(exact) not in _values(answer) or exact == MIN_GROUP
     big = engine.ask("How many customers have an annual spend above 1000?")  # large counts stay exact
     assert f"{int((customers['annual_spend'] > 1000).sum()):,}" in big.text
+
+
+@pytest.mark.parametrize("n", [5, 6, 9, 40, 197, 2011, 4999, 100_000])
+def test_a_bounded_share_is_true_for_every_hidden_count_and_never_over_100_percent(n):
+    from explainers.chat.numbers import NumberBook
+
+    for k in sorted({*range(0, min(5, n + 1)), *range(max(0, n - 4), n + 1)}):
+        book = NumberBook()
+        shown = book.group_share(k / n, n, "test")
+        value = float(shown.split()[-1].rstrip("%")) / 100
+        if shown.startswith("under"):
+            assert k / n < value, (n, k, shown)
+        elif shown.startswith("over"):
+            assert k / n > value and value < 1.0, (n, k, shown)
+        else:
+            assert 5 <= k <= n - 5, (n, k, shown)

@@ -73,7 +73,7 @@ EXPECTED = {
         "Complain": ("complaint", "", "complained"),
         "Z_CostContact": ("money", "currency", "cost contact"),
         "Z_Revenue": ("money", "currency", "revenue"),
-        "Response": ("outcome", "", "response"),
+        "Response": ("outcome", "", "response to the last campaign"),  # beside the numbered campaigns
     },
     "customer_segmentation_train.csv": {
         "ID": ("id", "", "customer ID"),

@@ -244,6 +244,12 @@ class ChatEngine:
                "examples": self.suggested_questions(3)}
         if ctx["reason"] != "no_such_segment":
             book.items.clear()
+        if ctx["reason"] == "need_threshold" and args.get("feature") in self.vocab.columns:
+            feature = args["feature"]
+            median = ((self.report.overall.get("numeric") or {}).get(feature) or {}).get("median")
+            ctx["label"] = self.vocab.label(feature)
+            ctx["example"] = self.ops.value(book, feature, median, f"overall.numeric.{feature}.median") \
+                if median is not None else "a value"
         record_text_numbers(ctx["customer_id"], "question: customer id", book)
         record_text_numbers(ctx["message"], "error message", book)
         record_text_numbers(" ".join(ctx["levels"]), "report: levels", book)

@@ -26,9 +26,11 @@ OPS = NUMERIC_OPS + FLAG_OPS
 #: Roles whose columns a bare number ("over 60", "under 25") may mean, with a plausible range.
 VALUE_ONLY_ROLES = {"age": (0, 120)}
 #: Roles whose "no X" / "with X" means zero / more than zero ("no kids", "with a cash advance").
-PRESENCE_ROLES = frozenset({"count", "money", "household", "frequency", "share"})
+PRESENCE_ROLES = frozenset({"count", "money", "household", "frequency", "share", "experience"})
 #: Verbs that make "bought wine" a condition (spent more than nothing on wine) when customers are counted.
 BUY_TRIGGERS = frozenset({"bought", "purchased"})
+#: People named by what they use or buy ("cash advance users", "wine buyers").
+USER_NOUNS = frozenset({"users", "user", "takers", "taker", "buyers", "buyer", "payers", "purchasers"})
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,7 @@ def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set)
         taken = set(skip) | used | phrase
         right = _window(tokens, end + 1, 1, 4, taken)
         left = _window(tokens, min(phrase) - 1, -1, 5, taken)
-        column, positions, scale = None, frozenset(), 1.0
+        column, positions, scale, detached = None, frozenset(), 1.0, False
         if role:
             column = _by_role(vocab, role)
             if column is None and role == "age":
@@ -244,6 +246,12 @@ def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set)
                 used |= phrase
                 i = end + 1
                 continue
+            if match is not None and not isinstance(match, Ambiguous) \
+                    and not _plausible(report, match.column, [tokens[k] for k in numbers]):
+                # "customers over 60 have kids": 60 is no number of kids, so the number is an age;
+                # "more than 60 kids" says it is kids, and stays unanswered
+                detached = min(match.positions) > end + 1
+                match = None
             if match is not None:
                 column, positions = match.column, match.positions
                 # the column's other words on either side belong to the condition ("spent over $500 on meat")
@@ -270,7 +278,7 @@ def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set)
             elif column is None and len(in_unit) == 1:
                 column = in_unit[0]
         stray = [k for k in right if tokens[k].text not in _HARMLESS and tokens[k].stem not in _HARMLESS]
-        if column is None and not stray:  # "over 60" with nothing after it; "more than 3 pets" stays unknown
+        if column is None and (not stray or detached):  # "over 60" alone; "more than 3 pets" stays unknown
             values = [tokens[k].number for k in numbers]
             for only_role, (lo, hi) in VALUE_ONLY_ROLES.items():
                 candidate = _by_role(vocab, only_role)
@@ -299,6 +307,21 @@ _BOUGHT = frozenset({"bought", "buy", "purchas", "order", "shop", "visit", "anyt
 _DAYS = {"days": {"days": 1.0, "weeks": 1 / 7, "months": 1 / 30}, "weeks": {"days": 7.0, "weeks": 1.0},
          "months": {"days": 30.0, "months": 1.0, "weeks": 30 / 7}, "years": {"days": 365.0, "months": 12.0,
                                                                           "years": 1.0}}
+
+
+def _plausible(report, column: str, numbers: list) -> bool:
+    """A threshold the column's values could meet: not far outside their range (60 kids at home,
+    -5,000 days). Unknown ranges are plausible."""
+    stats = ((report.overall.get("numeric") or {}).get(column) or {}) if report is not None else {}
+    lo, hi = stats.get("min"), stats.get("max")
+    if lo is None or hi is None:
+        return True
+    span = max(float(hi) - float(lo), 1.0)
+    for token in numbers:
+        value = scaled_value(report, column, token)
+        if value > float(hi) + 2 * span or value < float(lo) - 2 * span:
+            return False
+    return True
 
 
 def _plural(unit: str) -> str:
@@ -361,16 +384,31 @@ def parse_presence(tokens: list[Token], vocab: Vocabulary, skip: set) -> ParsedF
         conditions.append(Condition(match.column, "==" if zero else ">", 0.0))
         starts.append(i)
         used |= set(range(i, k)) | set(match.positions)
-        nxt = max(match.positions) + 1  # "both kids and teenagers": the same for a second column
+        nxt = max(match.positions) + 1  # "both kids and teenagers", "a kid and a teen": a second column
         if nxt + 1 < len(tokens) and tokens[nxt].text == "and" and nxt + 1 not in skip:
-            again = _column_in(vocab, tokens, _window(tokens, nxt + 1, 1, 4, set(skip) | used), set(skip) | used,
+            first = nxt + 1
+            while first < len(tokens) and tokens[first].text in _BETWEEN and first not in skip:
+                first += 1
+            again = _column_in(vocab, tokens, _window(tokens, first, 1, 4, set(skip) | used), set(skip) | used,
                                True)
             if again is not None and not isinstance(again, Ambiguous) \
                     and vocab.columns[again.column].role in PRESENCE_ROLES \
-                    and min(again.positions) == nxt + 1:
+                    and min(again.positions) == first:
                 conditions.append(Condition(again.column, "==" if zero else ">", 0.0))
                 starts.append(nxt)
-                used |= {nxt} | set(again.positions)
+                used |= set(range(nxt, first)) | set(again.positions)
+    # "cash advance users", "wine buyers": customers with more than none of it
+    for i, t in enumerate(tokens):
+        if t.text not in USER_NOUNS or i in skip or i in used or i == 0:
+            continue
+        before = [k for k in range(max(0, i - 4), i) if k not in skip and k not in used]
+        match = _column_in(vocab, tokens, before, set(skip) | used, True)
+        if match is None or isinstance(match, Ambiguous) or max(match.positions) != i - 1 \
+                or vocab.columns[match.column].role not in PRESENCE_ROLES or vocab.columns[match.column].kind == "boolean":
+            continue
+        conditions.append(Condition(match.column, ">", 0.0))
+        starts.append(min(match.positions))
+        used |= set(match.positions) | {i}
     return ParsedFilters(tuple(conditions), frozenset(used), (), tuple(starts), tuple(ambiguous))
 
 

@@ -95,12 +95,31 @@ def explicit_segments(f: Facts, segment_ids: set, profile_levels: dict) -> list:
         elif t.text in ORDINALS and i + 1 < n and toks[i + 1].text in SEGMENT_WORDS:
             _add_id(f, ORDINALS[t.text], segment_ids, i)
             f.used.update((i, i + 1))
-        elif t.text in UNASSIGNED_WORDS:
+        elif t.text in UNASSIGNED_WORDS or _not_placed(toks, i):
             f.used.add(i)
             f.noise = True
             if -1 in segment_ids:
                 f.add_segment(-1, i)
+        elif t.text in LABEL_LEADS and i + 1 < n and toks[i + 1].text in profile_levels \
+                and len(toks[i + 1].text) <= 3:  # "did the sales team label D", "labelled A"
+            named_levels.append((profile_levels[toks[i + 1].text], i + 1))
+            f.used.update((i, i + 1))
     return named_levels
+
+
+#: Verbs of being put in a segment: "didn't fit into any segment", "couldn't be assigned to one".
+PLACED = frozenset({"fit", "fits", "fitted", "assigned", "assign", "belong", "belongs", "placed", "grouped",
+                    "clustered", "allocated", "classified", "matched", "put"})
+
+
+def _not_placed(toks: list, i: int) -> bool:
+    """Token ``i`` is a placing verb with a negation before it and a segment word after it."""
+    if toks[i].text not in PLACED:
+        return False
+    negated = any(toks[k].text in ("not", "no", "never", "nt", "cannot") for k in range(max(0, i - 3), i))
+    segment_after = any(toks[k].text in SEGMENT_WORDS or toks[k].text == "notinany"
+                        for k in range(i + 1, min(len(toks), i + 5)))
+    return negated and segment_after
 
 
 def _add_id(f: Facts, seg_id: int, segment_ids: set, where: int) -> None:
@@ -119,15 +138,23 @@ def named_segments(f: Facts, vocab: Vocabulary) -> None:
     """Segments named by name; a name that fits several segments equally is ambiguous."""
     taken: set = set()
     matches = vocab.match_names(f.tokens, f.used)
-    ranking = any(t.text in RANK_HIGH or t.text in RANK_LOW for t in f.tokens)
+    ranks = {i for i, t in enumerate(f.tokens) if t.text in RANK_HIGH or t.text in RANK_LOW}
+    level_words = {i for _, _, where in vocab.levels_named(f.tokens, f.used) for i in where}
     numbered = bool(f.segments)
     for m in matches:
         if m.positions & taken:
             continue
+        # a superlative right before the words ranks by them ("the most recent customers"); "lower"
+        # inside "the lower-income big spenders" or "younger than" elsewhere ranks nothing
+        start = min(m.positions)
+        ranking = bool(ranks & {start - 1, start - 2} - m.positions)
         # a part of a name made of column words is the column when the question ranks ("the most
         # recent customers"), already names its segment ("app users in segment 5") or says a whole
         # column label ("app users")
-        if m.weak and (ranking or numbered or vocab.is_column_phrase(f.tokens, m.positions)):
+        after = max(m.positions) + 1
+        phrase = m.positions | ({after} if after < len(f.tokens) and f.tokens[after].text in PEOPLE else set())
+        # ... or says a level ("high spenders" of a Low/Average/High spending score)
+        if m.weak and (ranking or numbered or vocab.is_column_phrase(f.tokens, phrase) or m.positions & level_words):
             continue
         rivals = [o for o in matches
                   if o.segment != m.segment and o.positions == m.positions and o.complete == m.complete
@@ -146,13 +173,18 @@ def _choose_columns(f: Facts, vocab: Vocabulary) -> None:
     for _ in range(MAX_COLUMNS):
         matches = [m for m in vocab.match_columns(f.tokens, f.used) if not m.generic_only]
         if not matches:
-            return
+            break
         best, tie = general_first(matches, vocab, counted=bool({"number", "howmany", "count"} & set(f.texts)),
                                   often=bool(WEAK_WORDS & set(f.texts)))
         if not f.columns:
             f.column_tie = tie
         f.columns.append(best)
         f.used |= set(best.positions)
+    # a table-wide total is what spend words mean when nothing more specific is named: "spends most
+    # online" is about the online column, "spend on wine" about wine
+    if len(f.columns) > 1 and vocab.columns[f.columns[0].column].role == "total":
+        f.columns = f.columns[1:] + f.columns[:1]
+        f.column_tie = []
 
 
 def _statistics(f: Facts) -> None:
@@ -196,6 +228,8 @@ def read_facts(tokens: list[Token], vocab: Vocabulary, report) -> Facts:
     for i, t in enumerate(tokens):
         if t.text in PRONOUNS and i not in f.used:
             f.pronoun = True
+        if t.text == "there" and i == len(tokens) - 1 and i > 0 and tokens[i - 1].text not in ("are", "is", "were"):
+            f.pronoun = True  # "the most common profession there?" (not "how many are there")
         if t.text in OTHER_WORDS:
             f.other = True
     texts = set(f.texts)

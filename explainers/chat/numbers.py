@@ -25,6 +25,12 @@ WORD_NUMBERS = MappingProxyType({
     "eighteen": 18, "nineteen": 19, "twenty": 20, "hundred": 100, "thousand": 1000, "million": 1_000_000})
 
 
+def _pct_one_decimal(share: float) -> str:
+    """A bound as a percentage with one decimal ("99.7%", "0.3%"), already rounded the safe way."""
+    text = f"{share * 100:.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + "%"
+
+
 def fmt_value(value: float) -> str:
     """A plain number as everywhere else (:func:`explainers.format.fmt_number`)."""
     return fmt_number(value)
@@ -60,6 +66,10 @@ class NumberBook:
     def pct(self, share: float, source: str) -> str:
         return self._add(share, source, fmt_pct(share), "percent")
 
+    def year(self, value: int, source: str) -> str:
+        """A calendar year, written as years are ("2014", not "2,014")."""
+        return self._add(int(value), source, str(int(value)), "number")
+
     def number(self, value: float, source: str) -> str:
         return self._add(value, source, fmt_value(value), "number")
 
@@ -82,12 +92,13 @@ class NumberBook:
         k = round(float(share) * n)
         if n < MIN_GROUP:
             return self._add(1.0, f"{source} (group under {MIN_GROUP})", "an unstated share", "percent")
+        # the bound as shown must hold for every hidden count (0..4 of n, or n-4..n): never "over 100%"
         if k < MIN_GROUP:
-            bound = MIN_GROUP / n
-            return self._add(bound, f"{source} (under)", f"under {fmt_pct(bound)}", "percent")
+            bound = max(round(MIN_GROUP / n, 3), math.ceil((MIN_GROUP - 1) / n * 1000) / 1000)
+            return self._add(bound, f"{source} (under)", f"under {_pct_one_decimal(bound)}", "percent")
         if n - k < MIN_GROUP:
-            bound = 1 - MIN_GROUP / n
-            return self._add(bound, f"{source} (over)", f"over {fmt_pct(bound)}", "percent")
+            bound = min(round(1 - MIN_GROUP / n, 3), math.floor((n - MIN_GROUP + 1) / n * 1000) / 1000)
+            return self._add(bound, f"{source} (over)", f"over {_pct_one_decimal(bound)}", "percent")
         return self.pct(share, source)
 
     def ident(self, seg_id: int, source: str) -> str:

@@ -34,11 +34,14 @@ PERSONAL_PHRASES = PhraseSet([
     "credit card number*", "date of birth", "social security", "home address|addresses|phone|number|town|city",
     "where does|do|did ... live", "name|names of (the) customer|customers|client|clients|people|person",
     "customer|customers|client|clients|their|his|her|full|first|last|people name|names", "who is customer",
-    "customer* ... name|names|named|called", "what is|s ... name"])
+    "customer* ... name|names|named|called", "what is|s ... name", "card|cards|account|accounts number|numbers",
+    "name|names of ... customer|customers|buyers|buyer|spenders|shoppers|members|users|people|clients|households"])
 FUTURE = PhraseSet([
     "predict|prediction|predictions|predicted|forecast|forecasts|forecasting|future|tomorrow|projection|"
     "projections|projected|will", "going to", "next year|month|quarter|week|season", "churn probability",
-    "likely to"])
+    # "more likely to be married" is a share today; "likely to churn" is a forecast
+    "likely|unlikely to churn|leave|buy|purchase|respond|cancel|renew|return|stay|spend|switch|upgrade|default|"
+    "accept|convert|come|order|visit|pay|quit|lapse|lapsed|die|move"])
 CAUSAL = PhraseSet([
     "cause|causes|caused|causing|causal", "lead|leads|led to", "result|results in", "because of", "due to",
     "effect|effects|impact|impacts of", "does|do|did ... make|makes ... spend|buy|earn|pay",

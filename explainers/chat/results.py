@@ -90,6 +90,10 @@ class Base:
     def kind(self, feature: str) -> str:
         return self.vocab.columns[feature].kind if feature in self.vocab.columns else "numeric"
 
+    def role(self, feature: str) -> str:
+        info = self.vocab.columns.get(feature)
+        return info.role if info is not None else ""
+
     def as_percent(self, feature: str) -> bool:
         return self.kind(feature) != "profile" and is_percent(self.report, feature)
 

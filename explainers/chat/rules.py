@@ -18,14 +18,20 @@ from .intent import Intent, refuse
 from .mentions import Facts, level_condition
 from .vocabulary import Vocabulary
 from .words import (ACTIONS, COLUMN_NOUNS, COMPARE, COUNT_WORDS, DATA_WORDS, DESCRIBE, EVERYONE_WORDS, FOLLOW_STARTS, HELP,
-                    OVERVIEW, PEOPLE, PERSON_DETAILS, QUALITY, QUALITY_SOFT, SEGMENT_WORDS, SIZE_EXTREME_HIGH,
+                    OVERVIEW, PEOPLE, PERSON_DETAILS, QUALITY, QUALITY_SOFT, RANK_HIGH, RANK_LOW, SEGMENT_WORDS, SIZE_EXTREME_HIGH,
                     SIZE_EXTREME_LOW, SIZE_WORDS, WHICH)
 
-SHARE_WORDS = frozenset({"share", "percent", "percentage", "proportion", "fraction", "%", "pct", "rate"})
+SHARE_WORDS = frozenset({"share", "percent", "percentage", "proportion", "fraction", "%", "pct", "rate",
+                         "heavy", "dominated", "skewed", "leaning", "concentrated"})  # "the most male-heavy"
 #: "most valuable segment": several columns could be meant, so the answer asks which.
 VALUE_WORDS = frozenset({"valuable", "profitable", "lucrative", "important", "worthwhile"})
 WHOLE_WORDS = frozenset({"segmentation", "segments", "clusters", "clustering", "explanation", "explanations",
                          "model", "results", "groups", "analysis", "personas", "drivers", "split"})
+#: Words that mean few days since the last purchase (recency) or a short tenure.
+RECENT_WORDS = frozenset({"recent", "recently", "latest", "lately", "freshest"})
+NEW_WORDS = frozenset({"newest", "newer", "new", "newly", "recently", "recent", "latest"})
+#: "the most common / popular / usual X": the mix of X, not a ranking of segments.
+MODE_WORDS = frozenset({"common", "popular", "usual", "typical", "dominant", "frequent", "prevalent"})
 #: "rank / sort / order the segments by ...": a ranking without a direction word (highest first).
 RANK_VERBS = frozenset({"rank", "ranking", "ranked", "sort", "sorted"})
 SINGULAR_PEOPLE = frozenset({"customer", "client", "person", "shopper", "buyer", "user", "member", "one",
@@ -126,6 +132,10 @@ class Ask:
             age_words = self.words & {"old", "older", "oldest", "young", "younger", "youngest", "howold", "aged",
                                       "age", "ages"}
             inverted = info.role == "birth_year" and bool(age_words)
+            # "the most recent buyers" have the fewest days since their last purchase; so do the
+            # recently signed-up on a tenure column ("the newest customers")
+            inverted |= info.role == "recency" and bool(self.words & RECENT_WORDS)
+            inverted |= info.role == "tenure" and bool(self.words & NEW_WORDS)
             return {"feature": m.column, "level": m.level, "inverted": inverted}
         level_conds = [c for c in self.f.conditions if c.op in ("is_level", "is_true", "is_false")]
         if len(level_conds) == 1 and not any(c.op not in ("is_level", "is_true", "is_false")
@@ -175,6 +185,10 @@ def _other_column(ask: Ask) -> str | None:
         for pos in (min(m.positions) - 1, max(m.positions) + 1):
             if 0 <= pos < len(ask.f.tokens) and pos not in ask.f.used and ask.f.tokens[pos].text in COLUMN_NOUNS:
                 info = ask.vocab.columns[m.column]
+                shares = (ask.report.overall.get("profile") or {}).get(m.column) or {}
+                yes_no = info.kind == "boolean" or bool(shares) and {str(k).lower() for k in shares} <= {"yes", "no"}
+                if yes_no and ask.f.tokens[pos].text in ("rate", "rates", "share", "ratio"):
+                    continue  # "response rate": the share saying yes
                 if ask.f.tokens[pos].stem not in info.core and ask.f.tokens[pos].stem not in info.synonyms:
                     return " ".join(t.text for t in ask.f.tokens[min(m.positions):pos + 1]) \
                         if pos > max(m.positions) else ask.f.tokens[pos].text
@@ -375,11 +389,16 @@ def rule_rank(ask: Ask) -> Intent | None:
         direction = "highest"  # "rank the segments by age"
     if direction is None or len(ask.f.segments) >= 2:
         return None
-    about_segments = ask.which_segment() or (not ask.f.segments and ask.words & SEGMENT_WORDS)
+    bare = [w for w in ask.texts if w not in ("the", "a", "what", "whats", "is")][:1]  # "lowest income?"
+    about_segments = ask.which_segment() or (not ask.f.segments and ask.words & SEGMENT_WORDS) or (
+        bare and (bare[0] in RANK_HIGH or bare[0] in RANK_LOW) and not set(ask.texts[:1]) & {"what", "whats"})
     singular = ask.words & SINGULAR_PEOPLE and not ask.words & SEGMENT_WORDS
     if not about_segments or singular or ask.f.segments:
         return None
     m = ask.measure()
+    if m is not None and m["level"] is None and _kind(ask, m["feature"]) in ("categorical", "profile") \
+            and ask.words & MODE_WORDS and not ask.which_segment():
+        return None  # "the most common profession there": the segment's mix, not a ranking
     if m is None:
         if ask.f.role_word and not ask.f.columns:  # "richest segment" on a table without an income column
             return refuse("unknown_column", words=[ask.f.role_word[0]])
@@ -431,12 +450,19 @@ def rule_count(ask: Ask) -> Intent | None:
     segs = ask.segments()
     conds = _conditions(ask)
     m = ask.column()
+    t = ask.texts
+    of_people = any(a in ("howmany", "count", "number") and (b in PEOPLE or c in PEOPLE)
+                    for a, b, c in zip(t, t[1:] + [""], t[2:] + ["", ""]))
+    if m is not None and not conds and of_people and m.level is None and not ask.f.unresolved \
+            and _kind(ask, m.column) in ("numeric", "datetime") and not ask.words & {"average", "avg", "mean"}:
+        # "how many customers bought recently": counting customers needs a line to draw
+        return refuse("need_threshold", feature=m.column)
     if m is not None and not conds and _kind(ask, m.column) in ("numeric", "datetime") and not ask.f.unresolved:
         # "how many kids do they have on average" / "how many purchases does segment 2 make": a statistic
         return Intent("feature_statistic", {"segment": segs[0] if segs else None, "feature": m.column,
                                             "level": None, "statistic": _stat(ask, m.column, None)})
-    if m is not None and m.level is not None:
-        extra = level_condition(m, ask.vocab)
+    if m is not None and (m.level is not None or _kind(ask, m.column) == "boolean"):
+        extra = level_condition(m, ask.vocab)  # "how many use the app": the yes of a yes/no column
         conds = _conditions(ask, [extra] if extra else [])
     if ask.f.unresolved:
         return refuse("unknown_column", words=list(ask.f.unresolved))
@@ -529,8 +555,10 @@ def rule_statistic(ask: Ask) -> Intent | None:
     stat = _stat(ask, m["feature"], m["level"])
     if m["inverted"] and stat in ("min", "max"):  # the oldest customer has the earliest birth year
         stat = "min" if stat == "max" else "max"
-    return Intent("feature_statistic", {"segment": segs[0] if segs else None, "feature": m["feature"],
-                                        "level": m["level"], "statistic": stat})
+    args = {"segment": segs[0] if segs else None, "feature": m["feature"], "level": m["level"], "statistic": stat}
+    if m["inverted"] and ask.vocab.columns[m["feature"]].role == "birth_year":
+        args["as_age"] = True  # "average age" on a birth-year column: the answer says the age too
+    return Intent("feature_statistic", args)
 
 
 def rule_size_or_describe(ask: Ask) -> Intent | None:

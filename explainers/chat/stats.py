@@ -8,6 +8,7 @@ from segmenter.constants import SILHOUETTE_BANDS, STABILITY_BANDS, band
 from segmenter.meanings import ordinal_order
 
 from .numbers import NumberBook
+from .filters import report_year
 from .results import STAT_WORDS, Base, OperationError, Result
 
 FIDELITY_BANDS = ((0.9, "high"), (0.8, "acceptable"), (float("-inf"), "low"))
@@ -84,6 +85,13 @@ def statistic(ops: Base, args: dict) -> Result:
             ctx.update(mode="numeric", value=ops.value(book, feature, stats[key], f"{src}.{key}"))
             if seg is not None and overall.get(key) is not None:
                 ctx["overall"] = ops.value(book, feature, overall[key], f"overall.numeric.{feature}.{key}")
+            if args.get("as_age") and ops.role(feature) == "birth_year":
+                year = report_year(ops.report)  # asked as an age: say the age the birth year means
+                ctx["age"] = {"year": book.year(year, "reference year (the table's latest date)"),
+                              "value": book.number(year - stats[key], f"reference year - {src}.{key}"),
+                              "overall": book.number(year - overall[key], f"reference year - overall.numeric."
+                                                                          f"{feature}.{key}")
+                              if seg is not None and overall.get(key) is not None else ""}
     elif stat in ("quartiles", "range"):
         keys = ("q1", "median", "q3") if stat == "quartiles" else ("min", "max")
         if any(stats.get(k) is None for k in keys):

@@ -160,6 +160,7 @@ class Vocabulary:
         self.data_words = frozenset(w for info in self.columns.values()
                                     for w in (*info.core, *info.synonyms, *info.verbs,
                                               *(x for forms in info.levels.values() for f in forms for x in f)))
+        self.renamed = frozenset(s.id for s in report.segments if getattr(s, "aliases", None))
         self.names: dict[int, list[tuple[tuple[str, ...], bool]]] = {}
         for s in report.segments:
             entries = [(_stems(s.name), False)] + [(_stems(a), True) for a in getattr(s, "aliases", [])]
@@ -172,7 +173,8 @@ class Vocabulary:
             "numeric" if column in (getattr(report, "derived_columns", None) or []) else "profile")
         meaning = report.meaning(column) if hasattr(report, "meaning") else None
         label = column_label(report, column) if kind != "profile" else (meaning.label if meaning else column)
-        core = tuple(dict.fromkeys(s for s in _stems(label) if s not in ("of", "the", "on", "in", "at")))
+        core = tuple(dict.fromkeys(s for s in _stems(label) if s not in ("of", "the", "on", "in", "at", "to", "a",
+                                                                          "an", "for", "with")))
         raw = tuple(s for s in _stems(" ".join(re.findall(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])", column)))
                     if s not in GENERIC)
         synonyms = {s for w in (meaning.words if meaning else ()) if len(_stems(w)) == 1 for s in _stems(w)}
@@ -391,10 +393,11 @@ class Vocabulary:
                     tokens[last].text.endswith("s") and tokens[last].text[:-1] in stems and min(positions) > 0
                     and tokens[min(positions) - 1].text in ("the", "those", "these"))  # "the seniors"
                 weak = not own
-                if complete and (len(positions) >= 2 or own or len(distinct) > 1 or noun):
+                renamed = not alias and seg_id in self.renamed  # a name the user chose is meant as a name
+                if complete and (len(positions) >= 2 or own or len(distinct) > 1 or noun or renamed):
                     # a one-word name that is also a column word ("Older") needs its noun ("Older Customers")
                     out.append(NameMatch(seg_id, frozenset(positions), True, n_distinct, alias,
-                                         weak and len(positions) < 2))
+                                         weak and len(positions) < 2 and not renamed))
                 elif complete:
                     continue
                 elif n_distinct >= 2 and own:
@@ -420,10 +423,16 @@ class Vocabulary:
                    for info in self.columns.values())
 
     def is_column_phrase(self, tokens: list[Token], positions) -> bool:
-        """The words at ``positions`` say every core word of some column ("app users": app user)."""
+        """The words at ``positions`` are one column's label and nothing more ("app users": app
+        user); "high-balance cash advance users" says more than any one column."""
         said = {tokens[i].stem for i in positions} | {tokens[i].text for i in positions}
-        return any(len(info.core) >= 2 and all(any(same_word(w, x) for x in said) for w in info.core)
-                   for info in self.columns.values())
+        content = {tokens[i].stem for i in positions if tokens[i].text not in PEOPLE}  # "users" says no more
+        for info in self.columns.values():
+            core = list(info.core)
+            if core and all(any(same_word(w, x) for x in said) for w in core) and \
+                    all(any(same_word(w, x) for w in info.core) for x in content):
+                return True
+        return False
 
     def _unique_words(self, said: list, seg_id: int) -> bool:
         """No other segment's names hold every distinctive word said."""

@@ -163,6 +163,10 @@ howoften howlong foreach persegment allsegments each every per versus like same 
 in-store there's what's who's give gives gave worth value valued category categories kind bucket
 level values option options answer overall_total current latest both each either two
 active products product
+likely unlikely likelier probable heavy dominated skewed leaning weighted left remaining remain remains
+boss manager managers team board ceo cfo cmo colleague colleagues stakeholder stakeholders audience exec execs
+presentation slide slides deck memo line lines sentence sentences bullet bullets point points paragraph words
+plain english simple layman laymans nutshell carry carries carrying carried hold holds holding keep keeps
 """.split())
 #: Question words that are neither filler nor a column, but belong to an operation and never
 #: make a question unknown: they say what to do, not what to measure.
