@@ -101,7 +101,7 @@ SUBJECT_SYNONYMS = MappingProxyType({
     "payments": ("payment", "payments", "repayments", "paid back"),
     "deals": ("deal", "deals", "discount", "discounts", "coupon", "coupons", "promotion", "promotions",
               "sale items", "bargains"),
-    "family": ("family", "household", "people at home", "family size", "household size"),
+    "family": ("family", "fam", "household", "people at home", "family size", "household size"),
     "married": ("married", "marriage", "spouse"), "graduated": ("graduated", "graduate", "degree", "college"),
     "experience": ("experience", "work experience", "years of experience", "career"),
     "profession": ("profession", "job", "occupation", "work", "career", "line of work"),
@@ -126,6 +126,15 @@ ROLE_SYNONYMS = MappingProxyType({
     "experience": ("experience", "experienced", "career"),
     "full_payment": ("payinfull", "full payers", "full"),
 })
+
+def _single_words(groups) -> frozenset:
+    return frozenset(w for g in groups for w in g if " " not in w)
+
+
+#: Words that name a customer attribute on some table: on a table without it they are unknown words,
+#: never a typo of another word ("kids" on a table with no kids column is not "kinds").
+CONCEPT_WORDS = SPLIT_LEXICON | _single_words(SUBJECT_SYNONYMS.values()) | _single_words(ROLE_SYNONYMS.values())
+
 
 #: Verbs for money that is spent (a "balance" or a "limit" is not spent).
 SPEND_VERBS = ("spend", "spends", "spent", "spending", "buy", "buys", "bought", "buying", "purchase",

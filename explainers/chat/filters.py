@@ -177,6 +177,25 @@ def _by_role(vocab: Vocabulary, role: str) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+_COUNTED_ROLES = frozenset({"household", "count"})
+
+
+def _counted_right_after(vocab: Vocabulary, tokens: list[Token], i: int, skip: set) -> bool:
+    """Is the number at ``i`` followed at once by a column of things one has ("2 kids", "3 purchases")?"""
+    match = _column_in(vocab, tokens, _window(tokens, i + 1, 1, 4, skip | {i}), skip | {i}, True)
+    return match is not None and not isinstance(match, Ambiguous) and min(match.positions) == i + 1 \
+        and vocab.columns[match.column].role in _COUNTED_ROLES and not tokens[i].suffix
+
+
+def _comparison_at(tokens: list[Token], i: int) -> bool:
+    """Does a comparison with a number start at ``i`` ("more than 70k")?"""
+    for words, _, _ in COMPARATORS:
+        if _match(tokens, i, words):
+            j = i + len(words)
+            return j < len(tokens) and tokens[j].number is not None
+    return False
+
+
 def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set) -> ParsedFilters:
     """Numeric conditions: comparison words + number(s) + the column named next to them (or the
     only column a bare number can mean, such as age for "over 60")."""
@@ -210,8 +229,9 @@ def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set)
                     postfix = set(range(i + 1, i + 1 + len(words)))
                     break
         if op is None and tokens[i].number is not None and i > 0 and tokens[i - 1].text in _EXACT_LEADS \
-                and i + 1 < len(tokens) and tokens[i + 1].text in UNIT_WORDS:  # "have 12 months tenure"
-            op, span, numbers = "==", 0, [i]
+                and i + 1 < len(tokens) and (tokens[i + 1].text in UNIT_WORDS  # "have 12 months tenure"
+                                             or _counted_right_after(vocab, tokens, i, set(skip) | used)):
+            op, span, numbers = "==", 0, [i]  # "have 2 kids at home"
         if op is None:
             i += 1
             continue
@@ -229,6 +249,8 @@ def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set)
         end = max(phrase)
         taken = set(skip) | used | phrase
         right = _window(tokens, end + 1, 1, 4, taken)
+        if any(_comparison_at(tokens, k) for k in right + [max(right, default=end) + 1]):
+            right = []  # "over 50 earn more than 70k": "earn" belongs to the comparison after it
         left = _window(tokens, min(phrase) - 1, -1, 5, taken)
         column, positions, scale, detached = None, frozenset(), 1.0, False
         if role:
@@ -355,6 +377,9 @@ def parse_presence(tokens: list[Token], vocab: Vocabulary, skip: set) -> ParsedF
         if t.text in ("every", "always") and i not in skip:  # "pay in full every month": all of the time
             before = [k for k in range(max(0, i - 3), i) if k not in skip and k not in used]
             share = _column_in(vocab, tokens, before, set(skip) | used, True)
+            if share is None and t.text == "always":  # "who always pay in full"
+                share = _column_in(vocab, tokens, _window(tokens, i + 1, 1, 4, set(skip) | used), set(skip) | used,
+                                   True)
             if share is not None and not isinstance(share, Ambiguous) \
                     and vocab.columns[share.column].role in ("share", "frequency"):
                 conditions.append(Condition(share.column, "==", 1.0 if _unit_scale(vocab, share.column) else 100.0))

@@ -29,6 +29,7 @@ class Facts:
     tokens: list
     texts: list = field(default_factory=list)
     used: set = field(default_factory=set)
+    name_positions: set = field(default_factory=set)  # tokens that name a segment ("Younger Affluent ...")
     segments: list = field(default_factory=list)  # segment ids in question order (-1 = Unassigned)
     bad_segments: list = field(default_factory=list)  # numbers that are no segment
     ambiguous: list = field(default_factory=list)  # [[ids]] a name that fits several segments
@@ -154,7 +155,8 @@ def named_segments(f: Facts, vocab: Vocabulary) -> None:
         after = max(m.positions) + 1
         phrase = m.positions | ({after} if after < len(f.tokens) and f.tokens[after].text in PEOPLE else set())
         # ... or says a level ("high spenders" of a Low/Average/High spending score)
-        if m.weak and (ranking or numbered or vocab.is_column_phrase(f.tokens, phrase) or m.positions & level_words):
+        if m.weak and (ranking or numbered or vocab.is_column_phrase(f.tokens, phrase) or m.positions & level_words
+                       or _column_goes_on(f, vocab, m.positions)):
             continue
         rivals = [o for o in matches
                   if o.segment != m.segment and o.positions == m.positions and o.complete == m.complete
@@ -165,6 +167,15 @@ def named_segments(f: Facts, vocab: Vocabulary) -> None:
             f.add_segment(m.segment, min(m.positions), by_name=True)
         taken |= m.positions
     f.used |= taken
+    f.name_positions |= taken
+
+
+def _column_goes_on(f: Facts, vocab: Vocabulary, positions) -> bool:
+    """A column's label starts inside these name words and goes on after them ("of kids at home"
+    beside "Parents of Young Kids"): the column is meant."""
+    last = max(positions)
+    return any(last in c.positions and last < min(c.positions - positions, default=last) <= last + 2
+               and not c.generic_only for c in vocab.match_columns(f.tokens, f.used))
 
 
 def _choose_columns(f: Facts, vocab: Vocabulary) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from segmenter.lexicon import CONCEPT_WORDS
+
 from .intent import Intent, refuse
 from .mentions import read_facts
 from .phrases import PhraseSet
@@ -84,7 +86,7 @@ class Parser:
         """Tokens with typos fixed towards words this report or the grammar knows (each word once)."""
         out, fixes = [], {}
         for t in tokenize(question):
-            if t.number is not None or t.text in self._known or t.stem in self._known:
+            if t.number is not None or t.text in self._known or t.stem in self._known or t.text in CONCEPT_WORDS:
                 out.append(t)
                 continue
             if t.text not in fixes:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from segmenter.lexicon import CONCEPT_WORDS
+
 from .filters import Condition
 from .intent import Intent, refuse
 from .mentions import Facts, level_condition
@@ -22,7 +24,8 @@ from .words import (ACTIONS, COLUMN_NOUNS, COMPARE, COUNT_WORDS, DATA_WORDS, DES
                     SIZE_EXTREME_LOW, SIZE_WORDS, WHICH)
 
 SHARE_WORDS = frozenset({"share", "percent", "percentage", "proportion", "fraction", "%", "pct", "rate",
-                         "heavy", "dominated", "skewed", "leaning", "concentrated"})  # "the most male-heavy"
+                         "heavy", "dominated", "skewed", "leaning", "concentrated", "proportionally",
+                         "proportionately", "relatively"})  # "the most male-heavy"
 #: "most valuable segment": several columns could be meant, so the answer asks which.
 VALUE_WORDS = frozenset({"valuable", "profitable", "lucrative", "important", "worthwhile"})
 WHOLE_WORDS = frozenset({"segmentation", "segments", "clusters", "clustering", "explanation", "explanations",
@@ -61,6 +64,11 @@ class Ask:
     def free(self) -> set:
         """Words no mention used (operation words live here)."""
         return {t.text for i, t in enumerate(self.f.tokens) if i not in self.f.used}
+
+    @property
+    def unnamed(self) -> set:
+        """Words outside segment names: "younger" in "Younger Affluent Big Spenders" is no comparison."""
+        return {t.text for i, t in enumerate(self.f.tokens) if i not in self.f.name_positions}
 
     @property
     def follow(self) -> bool:
@@ -273,7 +281,10 @@ def rule_two_of_many(ask: Ask) -> Intent | None:
 
 def rule_person_details(ask: Ask) -> Intent | None:
     """A question about one customer's private life (their car, where they live)."""
-    if ask.words & PERSON_DETAILS and not ask.f.columns and not ask.f.segments and not ask.f.conditions:
+    hits = ask.words & PERSON_DETAILS
+    if hits and not ask.f.columns and not ask.f.segments and not ask.f.conditions:
+        if hits <= CONCEPT_WORDS and (ask.counting() or ask.f.unresolved or ask.words & {"customers", "people"}):
+            return None  # "how many customers over 60 have kids" on a table without kids: an unknown column
         return refuse("personal")
     return None
 
@@ -307,7 +318,9 @@ AGREE_WORDS = frozenset({"match", "matches", "agree", "agrees", "agreement", "al
 def rule_label_agreement(ask: Ask) -> Intent | None:
     """ "do our segments match the sales team's segments?": agreement with an existing label column."""
     labels = list(ask.report.profile_columns or [])
-    if not labels or not ask.words & AGREE_WORDS or ask.f.segments or ask.f.conditions:
+    # levels of the label itself are no filter: "the sales team's A-D labels"
+    filters = [c for c in ask.f.conditions if not (c.op == "is_level" and c.column in labels)]
+    if not labels or not ask.words & AGREE_WORDS or ask.f.segments or filters:
         return None
     named = [m.column for m in ask.f.columns if m.column in labels]
     lead = ask.words & {"sales", "existing", "original", "labels", "label", "team", "their", "given"}
@@ -417,8 +430,9 @@ def rule_rank(ask: Ask) -> Intent | None:
 
 def rule_larger_of(ask: Ask) -> Intent | None:
     """ "which one is bigger?", "which of them earns more?", "are segment 3 older than segment 4?"."""
-    comparative = ask.words & {"bigger", "larger", "smaller", "higher", "lower", "more", "less", "older",
-                               "younger", "richer", "better", "earns", "spends"}
+    free = ask.unnamed
+    comparative = free & {"bigger", "larger", "smaller", "higher", "lower", "more", "less", "older",
+                          "younger", "richer", "better", "earns", "spends"}
     recent = list(ask.ctx_args.get("_recent") or []) if ask.follow else []
     segs = ask.f.segments if len(ask.f.segments) >= 2 else (
         ask.ctx_segments if ask.follow and len(ask.ctx_segments) >= 2 else recent)
@@ -434,7 +448,7 @@ def rule_larger_of(ask: Ask) -> Intent | None:
         m = {"feature": ask.ctx_args["feature"], "level": ask.ctx_args.get("level"), "inverted": False}
     if m is None:
         return None
-    lower = bool(ask.words & {"lower", "less", "younger", "smaller", "fewer"})
+    lower = bool(free & {"lower", "less", "younger", "smaller", "fewer"})
     if m["inverted"]:
         lower = not lower
     return Intent("larger_of", {"segments": segs[:2], "feature": m["feature"], "level": m["level"],
@@ -574,6 +588,16 @@ def rule_size_or_describe(ask: Ask) -> Intent | None:
     return Intent("describe_segment", {"segments": segs[:1]})
 
 
+def rule_share_of_count(ask: Ask) -> Intent | None:
+    """ "and what share is that?" after a count: the same customers as a share."""
+    if ask.ctx is None or ask.ctx.operation != "count_customers" or not ask.follow:
+        return None
+    if not ask.words & SHARE_WORDS or ask.f.conditions or ask.f.columns or ask.f.segments or ask.counting():
+        return None
+    args = {k: v for k, v in ask.ctx_args.items() if not k.startswith("_")}
+    return Intent("count_customers", {**args, "as_share": True})
+
+
 def rule_follow_up(ask: Ask) -> Intent | None:
     """Only a column, a statistic or a segment changed: the rest comes from the last answer."""
     if ask.ctx is None or not ask.follow:
@@ -658,6 +682,7 @@ RULES: tuple = (
     ("quality", rule_quality, True),
     ("actions", rule_actions, True),
     ("unassigned", rule_unassigned, False),
+    ("share_of_count", rule_share_of_count, False),
     ("count_segments", rule_count_segments, False),
     ("segment_sizes", rule_segment_sizes, False),
     ("per_segment", rule_per_segment, False),

@@ -15,6 +15,10 @@ FIDELITY_BANDS = ((0.9, "high"), (0.8, "acceptable"), (float("-inf"), "low"))
 NUMERIC_STATS = ("mean", "median", "min", "max", "std")
 
 
+#: Levels of a yes/no column that mean no ("never married" -> Ever_Married: no).
+NO_LEVELS = frozenset({"no", "n", "false", "0", "never", "not"})
+
+
 def _check_feature(ops: Base, feature: str | None) -> str:
     if not feature or feature not in ops.vocab.columns:
         raise OperationError("unknown_column", words=[str(feature or "")])
@@ -78,9 +82,14 @@ def statistic(ops: Base, args: dict) -> Result:
             customers = ops.kind(feature) == "boolean"  # a share of customers, not of a 0-1 value
             shown = (lambda v, g, source: ops.customer_share(v, g, source, book)) if customers else \
                 (lambda v, g, source: book.pct(v, source))
-            ctx.update(mode="share", value=shown(stats[key], seg, f"{src}.{key}"))
+            # "never married" on a yes/no column: the share saying no
+            no = _says_no(ops.kind(feature), args.get("level"))
+
+            def said(v: float, g, source: str) -> str:
+                return shown(1.0 - v, g, f"1 - {source}") if no else shown(v, g, source)
+            ctx.update(mode="share", answer="no" if no else "yes", value=said(stats[key], seg, f"{src}.{key}"))
             if seg is not None and overall.get("mean") is not None:
-                ctx["overall"] = shown(overall["mean"], None, f"overall.numeric.{feature}.mean")
+                ctx["overall"] = said(overall["mean"], None, f"overall.numeric.{feature}.mean")
         else:
             ctx.update(mode="numeric", value=ops.value(book, feature, stats[key], f"{src}.{key}"))
             if seg is not None and overall.get(key) is not None:
@@ -120,6 +129,8 @@ def _segment_values(ops: Base, feature: str, level: str | None, stat: str, segme
         else:
             v = (seg.numeric.get(feature) or {}).get(stat)
             src = f"{ops.path(seg.id)}.numeric.{feature}.{stat}"
+            if v is not None and _says_no(kind, level):
+                v, src = 1.0 - v, f"1 - {src}"
         if v is not None and math.isfinite(v):
             values.append((seg, float(v), src))
     return values
@@ -138,7 +149,16 @@ def _overall(ops: Base, book: NumberBook, feature: str, level: str | None, stat:
         kind = "categorical" if ops.kind(feature) == "categorical" else "profile"
         return ops.customer_share(v, None, f"overall.{kind}.{feature}.{level}", book) if v is not None else ""
     v = ((ops.report.overall.get("numeric") or {}).get(feature) or {}).get(stat)
-    return _shown(ops, book, feature, v, f"overall.numeric.{feature}.{stat}") if v is not None else ""
+    if v is None:
+        return ""
+    if _says_no(ops.kind(feature), level):
+        return _shown(ops, book, feature, 1.0 - v, f"1 - overall.numeric.{feature}.{stat}")
+    return _shown(ops, book, feature, v, f"overall.numeric.{feature}.{stat}")
+
+
+def _says_no(kind: str, level: str | None) -> bool:
+    """The "no" side of a yes/no column is asked for ("never married")."""
+    return kind == "boolean" and str(level or "").lower() in NO_LEVELS
 
 
 def _level_of(ops: Base, feature: str, level: str | None) -> str | None:
@@ -184,7 +204,7 @@ def rank(ops: Base, args: dict) -> Result:
            "unit": ops.unit(feature), "direction": "lowest" if lowest else "highest", "stat_word": STAT_WORDS[stat],
            "top": rows[0], "rows": rows, "tied": len(values) > 1 and values[0][1] == values[1][1],
            "overall": "" if by_count else _overall(ops, book, feature, level, stat), "limited": bool(limit),
-           "by_count": by_count}
+           "by_count": by_count, "answer": "no" if _says_no(kind, level) else ""}
     args = {**args, "level": level}
     return ops.result("rank_segments", args, "rank.md.j2", ctx, book, segments=[values[0][0].id], feature=feature)
 
@@ -220,7 +240,7 @@ def per_segment(ops: Base, args: dict) -> Result:
     rows = [{**ops.seg_ref(seg, book), "value": _shown(ops, book, feature, v, src)} for seg, v, src in values]
     ctx = {"label": ops.label(feature), "level": level or "", "kind": "categorical" if kind == "profile" else kind,
            "unit": ops.unit(feature), "stat_word": STAT_WORDS.get(stat, stat), "rows": rows,
-           "overall": _overall(ops, book, feature, level, stat)}
+           "overall": _overall(ops, book, feature, level, stat), "answer": "no" if _says_no(kind, level) else ""}
     return ops.result("per_segment", {**args, "level": level}, "per_segment.md.j2", ctx, book,
                       segments=[s.id for s in ops.real()], feature=feature)
 
