@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .numbers import NumberBook
-from .results import MAX_TRAITS, Base, OperationError, Result
+from .results import MAX_TRAITS, Base, OperationError, Result, says_no
 
 Operations = Base  # the type every operation function takes
 
@@ -51,6 +51,12 @@ def _pair_row(ops: Operations, a, b, feature: str, level: str | None, book: Numb
     va, vb = (a.numeric.get(feature) or {}).get("mean"), (b.numeric.get(feature) or {}).get("mean")
     if va is None or vb is None:
         return None
+    if says_no(kind, level):  # "never married": the share saying no
+        va, vb = 1.0 - va, 1.0 - vb
+        return {"label": ops.label(feature), "level": "no", "unit": "", "kind": "categorical",
+                "a": ops.customer_share(va, a, f"1 - {ops.path(a.id)}.numeric.{feature}.mean", book),
+                "b": ops.customer_share(vb, b, f"1 - {ops.path(b.id)}.numeric.{feature}.mean", book),
+                "higher": "a" if va > vb else ("b" if vb > va else "")}
     return {"label": ops.label(feature), "level": "", "unit": ops.unit(feature), "kind": ops.kind(feature),
             "a": ops.shown_mean(book, a, feature, va, f"{ops.path(a.id)}.numeric.{feature}.mean"),
             "b": ops.shown_mean(book, b, feature, vb, f"{ops.path(b.id)}.numeric.{feature}.mean"),

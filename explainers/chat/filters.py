@@ -18,7 +18,7 @@ import pandas as pd
 
 from .tokens import Token
 from .vocabulary import Vocabulary, general_first
-from .words import COMPARATORS, NEGATIONS, POSSESSION, POSTFIX, STOP_WINDOW, UNIT_WORDS
+from .words import COLUMN_NOUNS, COMPARATORS, NEGATIONS, POSSESSION, POSTFIX, STOP_WINDOW, UNIT_WORDS
 
 NUMERIC_OPS = (">", ">=", "<", "<=", "==", "!=", "between")
 FLAG_OPS = ("is_true", "is_false", "is_level", "not_level", "in")
@@ -143,14 +143,14 @@ def _column_in(vocab: Vocabulary, tokens: list[Token], positions: list, skip: se
     the number) or the column in the unit said ("12 months") wins."""
     if not positions:
         return None
-    matches = []
+    matches, generic = [], []
     for m in vocab.match_columns(tokens, skip=skip, only=set(positions)):
         kind = vocab.columns[m.column].kind
-        if m.generic_only or m.level is not None:
+        if m.level is not None or numeric and kind in ("categorical", "profile", "boolean"):
             continue
-        if numeric and kind in ("categorical", "profile", "boolean"):
-            continue
-        matches.append(m)
+        (generic if m.generic_only else matches).append(m)
+    if not matches and len(generic) == 1 and any(tokens[k].text in COLUMN_NOUNS for k in generic[0].positions):
+        matches = generic  # "a score of 50 or less" where one column is a score ("customers" names none)
     if not matches:
         return None
     top = [m for m in matches if m.score == matches[0].score]
@@ -187,6 +187,12 @@ def _counted_right_after(vocab: Vocabulary, tokens: list[Token], i: int, skip: s
         and vocab.columns[match.column].role in _COUNTED_ROLES and not tokens[i].suffix
 
 
+def _range_at(tokens: list[Token], i: int) -> bool:
+    """Two numbers in a row, the second larger: a range written "40-50" (the dash is not a token)."""
+    return i + 1 < len(tokens) and tokens[i].number is not None and tokens[i + 1].number is not None \
+        and tokens[i + 1].number > tokens[i].number
+
+
 def _comparison_at(tokens: list[Token], i: int) -> bool:
     """Does a comparison with a number start at ``i`` ("more than 70k")?"""
     for words, _, _ in COMPARATORS:
@@ -211,9 +217,15 @@ def parse_comparisons(tokens: list[Token], vocab: Vocabulary, report, skip: set)
                 and tokens[i + 3].number is not None:
             op, span, numbers = "between", 1, [i + 1, i + 3]
             role = "age" if tokens[i].text == "aged" else ""
+        elif tokens[i].text in ("between", "from", "aged") and i + 2 < len(tokens) \
+                and _range_at(tokens, i + 1):  # "aged 40-50"
+            op, span, numbers = "between", 1, [i + 1, i + 2]
+            role = "age" if tokens[i].text == "aged" else ""
         elif tokens[i].number is not None and i + 2 < len(tokens) and tokens[i + 1].text == "to" \
                 and tokens[i + 2].number is not None:
             op, span, numbers = "between", 0, [i, i + 2]
+        elif _range_at(tokens, i):  # "40-50"
+            op, span, numbers = "between", 0, [i, i + 1]
         if op is None:
             for words, cmp_op, implied in COMPARATORS:
                 if _match(tokens, i, words):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .filters import Condition, parse_comparisons, parse_levels, parse_presence
 from .tokens import ORDINALS, Token, int_of
 from .vocabulary import WEAK_WORDS, ColumnMatch, Vocabulary, general_first
-from .words import (CAUSAL, FILLERS, LABEL_LEADS, OPERATION_WORDS, OTHER_WORDS, PEOPLE, PRONOUNS, RANK_HIGH,
+from .words import (CAUSAL, DESCRIBE, FILLERS, LABEL_LEADS, OPERATION_WORDS, OTHER_WORDS, PEOPLE, PRONOUNS, RANK_HIGH,
                     RANK_LOW, ROLE_DIRECTIONS, SEGMENT_WORDS, STATISTICS, UNASSIGNED_WORDS)
 
 
@@ -64,6 +64,14 @@ class Facts:
         self.positions[seg_id] = min(self.positions.get(seg_id, where), where)
 
 
+def _listed_number(toks: list, k: int) -> bool:
+    """A segment number in a list ("segment 1 and 2"); a number word before a column word is a
+    count ("segment 1 with zero purchases")."""
+    if int_of(toks[k]) is None:
+        return False
+    return toks[k].number is not None or k + 1 >= len(toks) or toks[k + 1].text in ("and", "or", "?", ",", "vs")
+
+
 def explicit_segments(f: Facts, segment_ids: set, profile_levels: dict) -> list:
     """Segment numbers and the levels of an existing label column said as "segment A"."""
     toks, n, named_levels, done = f.tokens, len(f.tokens), [], 0
@@ -78,9 +86,9 @@ def explicit_segments(f: Facts, segment_ids: set, profile_levels: dict) -> list:
             while j < n and int_of(toks[j]) is not None:
                 got.append(j)
                 if j + 2 < n and toks[j + 1].text in ("and", "or", "vs", "versus", "to", "with") \
-                        and (int_of(toks[j + 2]) is not None or (j + 3 < n and toks[j + 2].text in SEGMENT_WORDS
-                                                                and int_of(toks[j + 3]) is not None)):
-                    j += 2 if int_of(toks[j + 2]) is not None else 3
+                        and (_listed_number(toks, j + 2) or (j + 3 < n and toks[j + 2].text in SEGMENT_WORDS
+                                                             and int_of(toks[j + 3]) is not None)):
+                    j += 2 if _listed_number(toks, j + 2) else 3
                 else:
                     j += 1
             done = j
@@ -138,7 +146,8 @@ def _add_id(f: Facts, seg_id: int, segment_ids: set, where: int) -> None:
 def named_segments(f: Facts, vocab: Vocabulary) -> None:
     """Segments named by name; a name that fits several segments equally is ambiguous."""
     taken: set = set()
-    matches = vocab.match_names(f.tokens, f.used)
+    describing = any(t.text in DESCRIBE for t in f.tokens)
+    matches = vocab.match_names(f.tokens, f.used, shared=describing)
     ranks = {i for i, t in enumerate(f.tokens) if t.text in RANK_HIGH or t.text in RANK_LOW}
     level_words = {i for _, _, where in vocab.levels_named(f.tokens, f.used) for i in where}
     numbered = bool(f.segments)
@@ -155,8 +164,10 @@ def named_segments(f: Facts, vocab: Vocabulary) -> None:
         after = max(m.positions) + 1
         phrase = m.positions | ({after} if after < len(f.tokens) and f.tokens[after].text in PEOPLE else set())
         # ... or says a level ("high spenders" of a Low/Average/High spending score)
-        if m.weak and (ranking or numbered or vocab.is_column_phrase(f.tokens, phrase) or m.positions & level_words
-                       or _column_goes_on(f, vocab, m.positions)):
+        # ... unless the question asks for a profile ("tell me about the big spenders"): segments have one
+        if m.weak and (ranking or numbered or (not describing and (
+                vocab.is_column_phrase(f.tokens, phrase) or m.positions & level_words))
+                or _column_goes_on(f, vocab, m.positions)):
             continue
         rivals = [o for o in matches
                   if o.segment != m.segment and o.positions == m.positions and o.complete == m.complete

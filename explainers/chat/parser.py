@@ -69,6 +69,10 @@ def refusal_of_words(words: list[str]) -> str | None:
     return None
 
 
+#: Words after which a number word is a number ("at least one", "more than two", "exactly three").
+_BEFORE_NUMBER = frozenset({"least", "most", "than", "exactly", "over", "under", "above", "below"})
+
+
 class Parser:
     """Parses questions about one report. Holds only read-only lookups."""
 
@@ -93,7 +97,9 @@ class Parser:
                 fixes[t.text] = correct(t.text, self._known, self._known_list)
             fixed = fixes[t.text]
             out.append(t if fixed == t.text else Token(fixed, stem(fixed)))
-        return out
+        # a number word right after a comparison is the number ("at least one kid", "more than two")
+        return [Token(t.text, t.stem, float(NUMBER_WORDS[t.text])) if t.number is None and t.text in NUMBER_WORDS
+                and k > 0 and out[k - 1].text in _BEFORE_NUMBER else t for k, t in enumerate(out)]
 
     # ---------------------------------------------------------------- parse
     def parse(self, question: str, context: Intent | None = None) -> Intent:

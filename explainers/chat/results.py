@@ -22,6 +22,14 @@ STAT_WORDS = MappingProxyType({"mean": "average", "median": "median", "min": "lo
 OP_WORDS = MappingProxyType({">": "more than", ">=": "at least", "<": "less than", "<=": "at most",
                              "==": "exactly", "!=": "not equal to", "between": "between"})
 
+#: Levels of a yes/no column that mean no ("never married" -> Ever_Married: no).
+NO_LEVELS = frozenset({"no", "n", "false", "0", "never", "not"})
+
+
+def says_no(kind: str, level: object) -> bool:
+    """The "no" side of a yes/no column is asked for ("never married")."""
+    return kind == "boolean" and str(level or "").lower() in NO_LEVELS
+
 
 class Safe(str):
     """Markdown we produced ourselves (or a trusted renderer did): not escaped again."""
@@ -193,4 +201,5 @@ class Base:
         return out
 
 
-__all__ = ["Base", "Result", "OperationError", "Safe", "STAT_WORDS", "OP_WORDS", "MAX_TRAITS"]
+__all__ = ["Base", "Result", "OperationError", "Safe", "STAT_WORDS", "OP_WORDS", "MAX_TRAITS", "NO_LEVELS",
+           "says_no"]

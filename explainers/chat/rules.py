@@ -441,9 +441,9 @@ def rule_larger_of(ask: Ask) -> Intent | None:
     if not (ask.words & WHICH or ask.words & {"are", "is", "do", "does", "than", "or"}):
         return None
     m = ask.measure()
-    if m is None and ask.words & (SIZE_WORDS | {"more", "less"}) and not ask.f.columns:
+    if m is None and free & (SIZE_WORDS | {"more", "less"}) and not ask.f.columns:
         return Intent("larger_of", {"segments": segs[:2], "feature": None, "level": None,
-                                    "smaller": bool(ask.words & {"smaller", "less", "fewer"})})
+                                    "smaller": bool(free & {"smaller", "less", "fewer"})})
     if m is None and ask.follow and ask.ctx_args.get("feature"):
         m = {"feature": ask.ctx_args["feature"], "level": ask.ctx_args.get("level"), "inverted": False}
     if m is None:
@@ -480,6 +480,11 @@ def rule_count(ask: Ask) -> Intent | None:
         conds = _conditions(ask, [extra] if extra else [])
     if ask.f.unresolved:
         return refuse("unknown_column", words=list(ask.f.unresolved))
+    before = _counted_before(ask)
+    if before:  # "and how many of those are in segment 2?", "of those, how many also ..."
+        new = {c["column"] for c in conds}
+        conds = [c for c in before if c["column"] not in new] + conds
+        segs = segs or ask.ctx_segments
     if not conds:
         if segs and segs != [-1]:
             return Intent("segment_size", {"segments": segs[:1]})
@@ -488,6 +493,17 @@ def rule_count(ask: Ask) -> Intent | None:
         return Intent("count_customers", {"segment": None, "conditions": [], "join": "and"})
     return Intent("count_customers", {"segment": segs[0] if segs else None, "conditions": conds,
                                       "join": ask.f.join})
+
+
+def _counted_before(ask: Ask) -> list:
+    """The conditions of the last count when this question counts among those customers again."""
+    if ask.ctx is None or ask.ctx.operation != "count_customers" or not ask.ctx_args.get("conditions"):
+        return []
+    t = ask.texts
+    # "and how many have complained?" counts afresh in the same segment; "of those" / "also" narrow the last count
+    if not ("also" in t or any(a == "of" and b in ("those", "these", "them") for a, b in zip(t, t[1:]))):
+        return []
+    return list(ask.ctx_args["conditions"])
 
 
 def rule_level_size(ask: Ask) -> Intent | None:
@@ -504,7 +520,7 @@ def rule_level_size(ask: Ask) -> Intent | None:
 
 def rule_share_of(ask: Ask) -> Intent | None:
     """ "what % of segment 2 are married", "response rate of segment 1", "what % of X have kids"."""
-    if not ask.words & SHARE_WORDS:
+    if not ask.words & SHARE_WORDS or len(ask.f.segments) >= 2:  # two segments: a comparison
         return None
     segs = ask.segments()
     conds = list(ask.f.conditions)
@@ -544,7 +560,15 @@ def rule_compare(ask: Ask) -> Intent | None:
             and not ask.f.columns:
         return Intent("describe_segment", {"segments": segs[:1]})  # "what makes segment 3 different?"
     m = ask.measure() if ask.f.columns or ask.f.role_word else None
+    before = ask.ctx_segments if ask.ctx is not None and ask.f.pronoun and ask.ctx_args.get("feature") else []
+    if m is None and len(segs) == 1 and len(before) == 1 and before != segs:  # "compare that with segment 4"
+        segs = before + segs
+        m = {"feature": ask.ctx_args["feature"], "level": ask.ctx_args.get("level")}
     args = {"segments": segs[:2], "everyone": len(segs) < 2}
+    levels = [c for c in ask.f.conditions if c.op in ("is_level", "is_true", "is_false")]
+    if m is None and len(levels) == 1 and len(ask.f.conditions) == 1:  # "female share: segment 3 vs 4"
+        c = levels[0]
+        m = {"feature": c.column, "level": c.value if c.op == "is_level" else ("yes" if c.op == "is_true" else "no")}
     if m is not None:
         args.update(feature=m["feature"], level=m["level"])
     return Intent("compare_segments", args)
@@ -592,10 +616,32 @@ def rule_share_of_count(ask: Ask) -> Intent | None:
     """ "and what share is that?" after a count: the same customers as a share."""
     if ask.ctx is None or ask.ctx.operation != "count_customers" or not ask.follow:
         return None
-    if not ask.words & SHARE_WORDS or ask.f.conditions or ask.f.columns or ask.f.segments or ask.counting():
+    if not ask.words & SHARE_WORDS or ask.f.conditions or ask.f.columns or ask.counting() \
+            or ask.f.segments and ask.f.segments != [ask.ctx_args.get("segment")]:
         return None
     args = {k: v for k, v in ask.ctx_args.items() if not k.startswith("_")}
     return Intent("count_customers", {**args, "as_share": True})
+
+
+def rule_rank_follow_up(ask: Ask) -> Intent | None:
+    """ "which is the lowest?" / "which one is the youngest?" after a column per segment or a ranking."""
+    if ask.ctx is None or ask.ctx.operation not in ("per_segment", "rank_segments") or not ask.ctx_args.get("feature"):
+        return None
+    feature = ask.ctx_args["feature"]
+    if any(m.column != feature for m in ask.f.columns) or ask.f.segments or ask.f.conditions \
+            or not (ask.words & WHICH or ask.f.pronoun):
+        return None
+    direction = ask.f.direction
+    if ask.f.role_word:  # "the youngest": only about the same column
+        if ask.vocab.columns[feature].role != ask.f.role_word[0]:
+            return None
+        direction = ask.f.role_word[1]
+    if direction is None:
+        return None
+    args = ask.ctx_args
+    return Intent("rank_segments", {"feature": args["feature"], "level": args.get("level"), "direction": direction,
+                                    "statistic": "median" if args.get("statistic") == "median" else "mean",
+                                    "among": [], "limit": None, "by": "share"})
 
 
 def rule_follow_up(ask: Ask) -> Intent | None:
@@ -683,6 +729,7 @@ RULES: tuple = (
     ("actions", rule_actions, True),
     ("unassigned", rule_unassigned, False),
     ("share_of_count", rule_share_of_count, False),
+    ("rank_follow_up", rule_rank_follow_up, False),
     ("count_segments", rule_count_segments, False),
     ("segment_sizes", rule_segment_sizes, False),
     ("per_segment", rule_per_segment, False),

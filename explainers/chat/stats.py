@@ -9,14 +9,11 @@ from segmenter.meanings import ordinal_order
 
 from .numbers import NumberBook
 from .filters import report_year
-from .results import STAT_WORDS, Base, OperationError, Result
+from .results import STAT_WORDS, Base, OperationError, Result, says_no
 
 FIDELITY_BANDS = ((0.9, "high"), (0.8, "acceptable"), (float("-inf"), "low"))
 NUMERIC_STATS = ("mean", "median", "min", "max", "std")
 
-
-#: Levels of a yes/no column that mean no ("never married" -> Ever_Married: no).
-NO_LEVELS = frozenset({"no", "n", "false", "0", "never", "not"})
 
 
 def _check_feature(ops: Base, feature: str | None) -> str:
@@ -83,7 +80,7 @@ def statistic(ops: Base, args: dict) -> Result:
             shown = (lambda v, g, source: ops.customer_share(v, g, source, book)) if customers else \
                 (lambda v, g, source: book.pct(v, source))
             # "never married" on a yes/no column: the share saying no
-            no = _says_no(ops.kind(feature), args.get("level"))
+            no = says_no(ops.kind(feature), args.get("level"))
 
             def said(v: float, g, source: str) -> str:
                 return shown(1.0 - v, g, f"1 - {source}") if no else shown(v, g, source)
@@ -129,7 +126,7 @@ def _segment_values(ops: Base, feature: str, level: str | None, stat: str, segme
         else:
             v = (seg.numeric.get(feature) or {}).get(stat)
             src = f"{ops.path(seg.id)}.numeric.{feature}.{stat}"
-            if v is not None and _says_no(kind, level):
+            if v is not None and says_no(kind, level):
                 v, src = 1.0 - v, f"1 - {src}"
         if v is not None and math.isfinite(v):
             values.append((seg, float(v), src))
@@ -151,14 +148,9 @@ def _overall(ops: Base, book: NumberBook, feature: str, level: str | None, stat:
     v = ((ops.report.overall.get("numeric") or {}).get(feature) or {}).get(stat)
     if v is None:
         return ""
-    if _says_no(ops.kind(feature), level):
+    if says_no(ops.kind(feature), level):
         return _shown(ops, book, feature, 1.0 - v, f"1 - overall.numeric.{feature}.{stat}")
     return _shown(ops, book, feature, v, f"overall.numeric.{feature}.{stat}")
-
-
-def _says_no(kind: str, level: str | None) -> bool:
-    """The "no" side of a yes/no column is asked for ("never married")."""
-    return kind == "boolean" and str(level or "").lower() in NO_LEVELS
 
 
 def _level_of(ops: Base, feature: str, level: str | None) -> str | None:
@@ -204,7 +196,7 @@ def rank(ops: Base, args: dict) -> Result:
            "unit": ops.unit(feature), "direction": "lowest" if lowest else "highest", "stat_word": STAT_WORDS[stat],
            "top": rows[0], "rows": rows, "tied": len(values) > 1 and values[0][1] == values[1][1],
            "overall": "" if by_count else _overall(ops, book, feature, level, stat), "limited": bool(limit),
-           "by_count": by_count, "answer": "no" if _says_no(kind, level) else ""}
+           "by_count": by_count, "answer": "no" if says_no(kind, level) else ""}
     args = {**args, "level": level}
     return ops.result("rank_segments", args, "rank.md.j2", ctx, book, segments=[values[0][0].id], feature=feature)
 
@@ -240,7 +232,7 @@ def per_segment(ops: Base, args: dict) -> Result:
     rows = [{**ops.seg_ref(seg, book), "value": _shown(ops, book, feature, v, src)} for seg, v, src in values]
     ctx = {"label": ops.label(feature), "level": level or "", "kind": "categorical" if kind == "profile" else kind,
            "unit": ops.unit(feature), "stat_word": STAT_WORDS.get(stat, stat), "rows": rows,
-           "overall": _overall(ops, book, feature, level, stat), "answer": "no" if _says_no(kind, level) else ""}
+           "overall": _overall(ops, book, feature, level, stat), "answer": "no" if says_no(kind, level) else ""}
     return ops.result("per_segment", {**args, "level": level}, "per_segment.md.j2", ctx, book,
                       segments=[s.id for s in ops.real()], feature=feature)
 

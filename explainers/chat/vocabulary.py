@@ -362,7 +362,7 @@ class Vocabulary:
         return out
 
     # ------------------------------------------------------------- segments
-    def match_names(self, tokens: list[Token], skip: set) -> list[NameMatch]:
+    def match_names(self, tokens: list[Token], skip: set, shared: bool = False) -> list[NameMatch]:
         """Segments named by their (current or earlier) name.
 
         A name counts as said when all its distinctive words are said in order; a part of it when
@@ -402,7 +402,8 @@ class Vocabulary:
                     continue
                 elif n_distinct >= 2 and own:
                     out.append(NameMatch(seg_id, frozenset(positions), False, n_distinct, alias))
-                elif meaningful and noun and self._unique_words(said, seg_id):
+                elif meaningful and noun and (shared or self._unique_words(said, seg_id)):
+                    # ``shared``: a profile is asked for, so words several names share ask which one
                     out.append(NameMatch(seg_id, frozenset(positions), False, n_distinct, alias, weak))
                 elif n_distinct == 1 and own and len(own) == 1:
                     if self._unique_words(said, seg_id):

@@ -153,7 +153,7 @@ biggest smallest largest percentage percent share proportion fraction ratio coun
 median mid middle minimum maximum min max range spread deviation standard variance quartile quartiles iqr
 answer question questions ask asking asked respond response long time times else whats hows whos wheres
 thats theres im ive id youre theyre ago back items item goods stuff exist exists existing available
-identified discovered created detected mix split distribution composition makeup breakdown break down membership proportionally
+identified discovered created detected mix split distribution composition makeup breakdown break down membership proportionally relies rely relying
 proportionately relatively contain
 contains containing take taking model common popular usual dominant main group groups segment segments
 cluster clusters seg segs everyone everybody overall quick quickly short brief briefly simple simply
