@@ -38,6 +38,7 @@ from segmenter.load import LoadLimits, load_table
 from segmenter.meanings import ROLES, UNITS
 from segmenter.meanings import meaning_rows as rows_of_meanings
 from segmenter.meanings import overrides_from_rows
+from segmenter.params import MAX_K, MAX_SEED
 from segmenter.params import validate as validate_params
 from segmenter.report import SegmentationReport
 from segmenter.schema import ColumnKind, Schema, apply_schema, infer_schema
@@ -54,6 +55,9 @@ RESULT_ROWS = 200
 DEMO_SOURCE = "the demo table"
 DEMO_RUNS_KEPT = 4  # demo analyses kept in memory (one per combination of settings tried)
 SESSION_ROOT = "segment-explainer-sessions"
+#: Shown where the results of the previous table were, as soon as a new table is loaded.
+NO_RESULTS_YET = ("**No segments for this table yet.** Open the **Segment** tab and press **Find segments**; "
+                  "the results of the previous table have been cleared.")
 
 #: (label shown, value passed to the library)
 ALGORITHM_CHOICES = [
@@ -144,17 +148,23 @@ def require_analysis(session: AppSession) -> Analysis:
 
 
 # ------------------------------------------------------------------ session files
-def session_dir(session_hash: str | None) -> Path:
-    """The visitor's own scratch folder under the system temp dir (created on demand)."""
+def _session_path(session_hash: str | None, base: str | Path | None = None) -> Path:
     key = hashlib.sha256(str(session_hash or "anonymous").encode()).hexdigest()[:32]
-    path = Path(tempfile.gettempdir()) / SESSION_ROOT / key
+    return Path(base or tempfile.gettempdir()) / SESSION_ROOT / key
+
+
+def session_dir(session_hash: str | None, base: str | Path | None = None) -> Path:
+    """The visitor's own scratch folder (created on demand) under ``base`` (the system temp dir
+    by default; the app passes Gradio's upload folder, so the files it hands out are served
+    from here without a copy that would outlive the folder)."""
+    path = _session_path(session_hash, base)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
-def sweep_session_dirs(max_age_hours: float = 24.0) -> int:
+def sweep_session_dirs(max_age_hours: float = 24.0, base: str | Path | None = None) -> int:
     """Remove visitors' folders untouched for ``max_age_hours`` (left by a stopped server)."""
-    root, removed = Path(tempfile.gettempdir()) / SESSION_ROOT, 0
+    root, removed = Path(base or tempfile.gettempdir()) / SESSION_ROOT, 0
     for path in root.iterdir() if root.is_dir() else []:
         if path.is_dir() and time.time() - path.stat().st_mtime > max_age_hours * 3600:
             shutil.rmtree(path, ignore_errors=True)
@@ -162,9 +172,26 @@ def sweep_session_dirs(max_age_hours: float = 24.0) -> int:
     return removed
 
 
-def remove_session_dir(session_hash: str | None) -> None:
-    key = hashlib.sha256(str(session_hash or "anonymous").encode()).hexdigest()[:32]
-    shutil.rmtree(Path(tempfile.gettempdir()) / SESSION_ROOT / key, ignore_errors=True)
+def remove_session_dir(session_hash: str | None, base: str | Path | None = None) -> None:
+    shutil.rmtree(_session_path(session_hash, base), ignore_errors=True)
+
+
+def forget_upload(path: str | Path | None, upload_root: str | Path) -> bool:
+    """Delete an uploaded file (and its folder, when empty) once its table is read: the table
+    lives on in the visitor's session only, so the file is not left behind to be downloaded
+    after they leave or after a restart. Only files inside ``upload_root`` are touched."""
+    if not path:
+        return False
+    file, root = Path(path).resolve(), Path(upload_root).resolve()
+    if root not in file.parents or not file.is_file():
+        return False
+    file.unlink(missing_ok=True)
+    try:
+        if file.parent != root:
+            file.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+    except OSError:
+        pass  # not empty: another file shares it
+    return True
 
 
 # ------------------------------------------------------------------ data tab
@@ -343,22 +370,38 @@ def data_summary(session: AppSession) -> str:
 # ------------------------------------------------------------------ segment tab
 def segment_params(algorithm: str, k: float | None, min_cluster_size: float | None,
                    seed: float | None) -> dict:
-    """Library parameters from the form; 0 or empty means 'choose automatically'."""
+    """Library parameters from the form, checked before any work; 0 or empty means 'choose
+    automatically'. The checks are the library's (:data:`segmenter.params.CONSTRAINTS`), worded
+    with the form's labels."""
     if algorithm not in ALGORITHM_VALUES:
         raise ParameterError(f"Unknown algorithm '{str(algorithm)[:40]}'; choose one of "
                              f"{', '.join(ALGORITHM_VALUES)}.")
 
-    def whole(value, label: str) -> int | None:
+    def whole(value, label: str, upto: str) -> int | None:
         if value in (None, ""):
             return None
-        number = float(value)
-        if number != int(number) or number < 0:
-            raise ParameterError(f"{label} must be a whole number of 0 or more; got {value}.")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{label} must be a whole number{upto}; got '{str(value)[:20]}'.") from None
+        if not math.isfinite(number) or number != int(number) or number < 0:
+            raise ParameterError(f"{label} must be a whole number{upto}; got {fmt_number(number)}.")
         return int(number) or None
 
-    return {"algorithm": algorithm, "k": whole(k, "The number of segments"),
-            "min_cluster_size": whole(min_cluster_size, "The smallest segment size"),
-            "seed": whole(seed, "The random seed") or 0}
+    params = {"algorithm": algorithm,
+              "k": whole(k, "The number of segments", f" between 2 and {MAX_K} (0 = choose automatically)"),
+              "min_cluster_size": whole(min_cluster_size, "The smallest segment size",
+                                        " of 2 or more (0 = automatic)"),
+              "seed": whole(seed, "The random seed", f" from 0 to {MAX_SEED:,}") or 0}
+    words = {"k": f"The number of segments must be between 2 and {MAX_K} (0 = choose automatically)",
+             "min_cluster_size": "The smallest segment size must be 2 or more (0 = automatic)",
+             "seed": f"The random seed must be a whole number from 0 to {MAX_SEED:,}"}
+    for name, text in words.items():
+        try:
+            validate_params({name: params[name]})
+        except ParameterError:
+            raise ParameterError(f"{text}; got {params[name]:,}.") from None
+    return params
 
 
 def run_analysis(session: AppSession, params: dict, progress: Progress | None = None) -> AppSession:
