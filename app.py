@@ -271,8 +271,8 @@ def on_predict_form(session):
 @friendly
 def on_predict(form, session):
     session = need(session)
-    session, result = sup.predict(session, sup.table_from_form(form, session))
-    return result, sup.explain_predicted(session), session
+    session, result, problems = sup.predict(session, sup.table_from_form(form, session))
+    return result, problems + sup.explain_predicted(session), session
 
 
 @friendly
@@ -285,10 +285,10 @@ def on_predict_file(file, session, request: gr.Request, progress=gr.Progress()):
         table = sup.load_predict_file(file)
     finally:
         sup.forget_upload(file, FILES_BASE)
-    session, result = sup.predict(session, table)
+    session, result, problems = sup.predict(session, table)
     path = sup.predicted_csv(result, sup.session_dir(request.session_hash, FILES_BASE))
     return result.head(sup.RESULT_ROWS), gr.DownloadButton(value=str(path), visible=True), \
-        sup.explain_predicted(session), session
+        problems + sup.explain_predicted(session), session
 
 
 @friendly

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from explainers.analysis import Analysis, analyse, assign_table, write_run
+from explainers.analysis import Analysis, analyse, assign_checked, write_run
 from explainers.cards import build_overview, k_choice_text, render_card_html
 from explainers.drivers import explain_customer
 from explainers.format import fmt_count, fmt_number, fmt_pct, fmt_score, md_escape
@@ -52,6 +52,7 @@ APP_LIMITS = LoadLimits(max_bytes=MAX_UPLOAD_MB * 2**20, max_rows=100_000, max_u
 PREVIEW_ROWS = 20
 PREVIEW_CELL_CHARS = 60
 RESULT_ROWS = 200
+PROBLEM_LINES = 20  # rows a prediction left out, listed on the Predict tab
 DEMO_SOURCE = "the demo table"
 DEMO_RUNS_KEPT = 4  # demo analyses kept in memory (one per combination of settings tried)
 SESSION_ROOT = "segment-explainer-sessions"
@@ -585,15 +586,33 @@ def table_from_form(form: pd.DataFrame, session: AppSession) -> pd.DataFrame:
     return pd.DataFrame(row, dtype=object)
 
 
-def predict(session: AppSession, table: pd.DataFrame) -> tuple[AppSession, pd.DataFrame]:
-    """Assign new customers; keep what is needed to explain them afterwards."""
+def predict(session: AppSession, table: pd.DataFrame) -> tuple[AppSession, pd.DataFrame, str]:
+    """Assign new customers that pass the row check; keep what is needed to explain them.
+
+    Returns the session, the assigned rows and, when some rows could not be assigned, Markdown
+    listing why (empty otherwise). When no row can be assigned, the library's DataError says why.
+    """
     analysis = require_analysis(session)
-    result = assign_table(analysis, table, analysis.report)
-    features = apply_schema(table, analysis.segmenter.schema_).reset_index(drop=True)
+    result, check = assign_checked(analysis, table, analysis.report)
+    good = check.table
+    features = apply_schema(good, analysis.segmenter.schema_).reset_index(drop=True)
     features.insert(0, ID_COLUMN, result.iloc[:, 0].astype(str).to_numpy())
     features[SEGMENT_COLUMN] = result["segment"].to_numpy()
     features[PROBABILITY_COLUMN] = result["probability"].to_numpy()
-    return session.replace(predicted=features), result
+    return session.replace(predicted=features), result, problems_markdown(check)
+
+
+def problems_markdown(check) -> str:
+    """The rows a prediction left out, as a Markdown list (table text escaped)."""
+    if not check.problems:
+        return ""
+    verb = "was" if check.n_refused == 1 else "were"
+    lines = [f"**{fmt_count(check.n_refused)} of {fmt_count(check.n_rows)} customers {verb} not assigned** "
+             "(the others are below):"]
+    lines += [f"- {md_escape(p.line)}" for p in check.problems[:PROBLEM_LINES]]
+    if len(check.problems) > PROBLEM_LINES:
+        lines.append(f"- and {fmt_count(len(check.problems) - PROBLEM_LINES)} more problems")
+    return "\n".join(lines) + "\n\n"
 
 
 def explain_predicted(session: AppSession, customer_id: str | None = None) -> str:
