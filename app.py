@@ -12,6 +12,8 @@ import html
 import logging
 
 import gradio as gr
+import pandas as pd
+from gradio.utils import get_upload_folder
 
 import app_session as sup
 from explainers import plots
@@ -31,7 +33,10 @@ LLM_ON = ("An LLM is configured: it words the answers, but every number comes fr
 LLM_OFF = ("No LLM is configured: answers are computed straight from your segments' statistics "
            "(everything works without one).")
 CHAT_DOWN = "The chat could not start for these segments; every other tab works. Try reloading the page."
-UPLOAD_TYPES = [".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx"]
+UPLOAD_TYPES = None  # any file reaches the loader, which says what a wrong one is ("an image (PNG)")
+#: Gradio's upload folder: uploads land here and are deleted once read; each visitor's files
+#: (downloads) live in a folder of their own under it, removed when they leave (``on_unload``).
+FILES_BASE = get_upload_folder()
 DOWNLOADS = (("personas.html", "Persona cards (HTML)"), ("personas.md", "Persona cards (Markdown)"),
              ("assignments.csv", "Segment of every customer (CSV)"), ("report.json", "Full report (JSON)"),
              ("model.skops", "Fitted model (skops)"))
@@ -94,7 +99,35 @@ def on_upload(file, progress=gr.Progress()):
     if not file:
         raise gr.Error("No file arrived: choose a CSV, Parquet or Excel file.")
     progress(0.1, "Reading your file")
-    return data_view(sup.upload_session(file))
+    try:
+        return data_view(sup.upload_session(file))
+    finally:
+        sup.forget_upload(file, FILES_BASE)
+
+
+def cleared(components, note_on=()) -> list:
+    """Empty values for result components, so nothing of the previous table's results stays on
+    screen after a new table is loaded; the components in ``note_on`` say why they are empty.
+    Works on any component (a result view added later is cleared too)."""
+    out = []
+    for c in components:
+        if c in note_on:
+            out.append(sup.NO_RESULTS_YET)
+        elif isinstance(c, (gr.Markdown, gr.HTML, gr.Textbox)):
+            out.append("")
+        elif isinstance(c, gr.Dropdown):
+            out.append(gr.Dropdown(choices=[], value=None))
+        elif isinstance(c, gr.DownloadButton):
+            out.append(gr.DownloadButton(value=None, visible=c.visible))
+        elif isinstance(c, gr.Dataset):
+            out.append(gr.Dataset(samples=[]))
+        elif isinstance(c, gr.Chatbot):
+            out.append([])
+        elif isinstance(c, gr.Dataframe):
+            out.append(pd.DataFrame(columns=list(c.headers or [])))
+        else:  # plots and anything else: empty
+            out.append(None)
+    return out
 
 
 @friendly
@@ -162,7 +195,7 @@ def on_views(session, request: gr.Request, progress=gr.Progress()):
     choices = sup.segment_choices(report)
     first = choices[0][1] if choices else None
     progress(0.5, "Writing the files to download")
-    files = sup.write_downloads(session.analysis, sup.session_dir(request.session_hash))
+    files = sup.write_downloads(session.analysis, sup.session_dir(request.session_hash, FILES_BASE))
     engine = session.engine
     suggestions = [[q] for q in engine.suggested_questions(6)] if engine is not None else []
     example_id = str(report.assignments["id"].iloc[0]) if len(report.assignments) else ""
@@ -238,8 +271,8 @@ def on_predict_form(session):
 @friendly
 def on_predict(form, session):
     session = need(session)
-    session, result = sup.predict(session, sup.table_from_form(form, session))
-    return result, sup.explain_predicted(session), session
+    session, result, problems = sup.predict(session, sup.table_from_form(form, session))
+    return result, problems + sup.explain_predicted(session), session
 
 
 @friendly
@@ -248,10 +281,14 @@ def on_predict_file(file, session, request: gr.Request, progress=gr.Progress()):
     if not file:
         raise gr.Error("No file arrived: choose a CSV, Parquet or Excel file of new customers.")
     progress(0.1, "Reading the new customers")
-    session, result = sup.predict(session, sup.load_predict_file(file))
-    path = sup.predicted_csv(result, sup.session_dir(request.session_hash))
+    try:
+        table = sup.load_predict_file(file)
+    finally:
+        sup.forget_upload(file, FILES_BASE)
+    session, result, problems = sup.predict(session, table)
+    path = sup.predicted_csv(result, sup.session_dir(request.session_hash, FILES_BASE))
     return result.head(sup.RESULT_ROWS), gr.DownloadButton(value=str(path), visible=True), \
-        sup.explain_predicted(session), session
+        problems + sup.explain_predicted(session), session
 
 
 @friendly
@@ -260,7 +297,8 @@ def on_explain_predicted(customer_id, session):
 
 
 def on_unload(request: gr.Request):
-    sup.remove_session_dir(request.session_hash)
+    """The visitor left: their files (downloads, predictions) go with them."""
+    sup.remove_session_dir(request.session_hash, FILES_BASE)
 
 
 # ---------------------------------------------------------------- layout
@@ -308,11 +346,11 @@ def build_app() -> gr.Blocks:
                                         value="auto")
                 with gr.Accordion("Advanced settings", open=False), gr.Row():
                     k = gr.Number(label="Number of segments (0 = choose automatically; K-Means, "
-                                        "GMM, agglomerative)", value=0, precision=0, minimum=0, maximum=50)
+                                        "GMM, agglomerative)", value=0, precision=None, step=1, minimum=0, maximum=50)
                     mcs = gr.Number(label="Smallest segment size for HDBSCAN (0 = automatic)", value=0,
-                                    precision=0, minimum=0)
-                    seed = gr.Number(label="Random seed (same seed, same result)", value=0, precision=0,
-                                     minimum=0)
+                                    precision=None, step=1, minimum=0)  # 2.5 reaches our check, not rounded
+                    seed = gr.Number(label="Random seed (same seed, same result)", value=0, precision=None,
+                                     step=1, minimum=0)
                 run_btn = gr.Button("Find segments", variant="primary", elem_id="run-segment")
                 summary = gr.Markdown(elem_id="segment-summary")
                 with gr.Row():
@@ -386,8 +424,14 @@ def build_app() -> gr.Blocks:
                        **private, **heavy) \
             .success(on_segment, seg_in, seg_out, **private, **heavy) \
             .success(on_views, [session], views_out, show_progress_on=[summary, cards], **private)
-        upload.upload(on_upload, [upload], data_out, api_name="upload", show_progress_on=[data_status],
-                      cancels=stale, **heavy)
+        stale_out = [*views_out, chatbot, cust_why, predicted, predicted_dl, pred_why]  # the old table's results
+
+        def on_new_table(file, progress=gr.Progress()):
+            """A new table: its overview, and every result of the previous table cleared."""
+            return (*on_upload(file, progress), *cleared(stale_out, note_on=(summary, cards)))
+
+        upload.upload(on_new_table, [upload], [*data_out, *stale_out], api_name="upload",
+                      show_progress_on=[data_status], cancels=stale, **heavy)
         columns_btn.click(on_columns, [id_col, exclude, features, session], data_out, api_name="columns")
         type_btn.click(on_set_type, [type_col, type_kind, session], data_out, api_name="set_type")
         meanings_btn.click(on_meanings, [meanings_table, drop_box, session], data_out, api_name="meanings")
@@ -419,6 +463,6 @@ demo = build_app()
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    sup.sweep_session_dirs()
+    sup.sweep_session_dirs(base=FILES_BASE)
     demo.launch(max_file_size=f"{sup.MAX_UPLOAD_MB}mb", theme=gr.themes.Soft(), css=CSS,
                 footer_links=["api"])

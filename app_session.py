@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from explainers.analysis import Analysis, analyse, assign_table, write_run
+from explainers.analysis import Analysis, analyse, assign_checked, write_run
 from explainers.cards import build_overview, k_choice_text, render_card_html
 from explainers.drivers import explain_customer
 from explainers.format import fmt_count, fmt_number, fmt_pct, fmt_score, md_escape
@@ -38,6 +38,7 @@ from segmenter.load import LoadLimits, load_table
 from segmenter.meanings import ROLES, UNITS
 from segmenter.meanings import meaning_rows as rows_of_meanings
 from segmenter.meanings import overrides_from_rows
+from segmenter.params import MAX_K, MAX_SEED
 from segmenter.params import validate as validate_params
 from segmenter.report import SegmentationReport
 from segmenter.schema import ColumnKind, Schema, apply_schema, infer_schema
@@ -51,9 +52,13 @@ APP_LIMITS = LoadLimits(max_bytes=MAX_UPLOAD_MB * 2**20, max_rows=100_000, max_u
 PREVIEW_ROWS = 20
 PREVIEW_CELL_CHARS = 60
 RESULT_ROWS = 200
+PROBLEM_LINES = 20  # rows a prediction left out, listed on the Predict tab
 DEMO_SOURCE = "the demo table"
 DEMO_RUNS_KEPT = 4  # demo analyses kept in memory (one per combination of settings tried)
 SESSION_ROOT = "segment-explainer-sessions"
+#: Shown where the results of the previous table were, as soon as a new table is loaded.
+NO_RESULTS_YET = ("**No segments for this table yet.** Open the **Segment** tab and press **Find segments**; "
+                  "the results of the previous table have been cleared.")
 
 #: (label shown, value passed to the library)
 ALGORITHM_CHOICES = [
@@ -144,17 +149,23 @@ def require_analysis(session: AppSession) -> Analysis:
 
 
 # ------------------------------------------------------------------ session files
-def session_dir(session_hash: str | None) -> Path:
-    """The visitor's own scratch folder under the system temp dir (created on demand)."""
+def _session_path(session_hash: str | None, base: str | Path | None = None) -> Path:
     key = hashlib.sha256(str(session_hash or "anonymous").encode()).hexdigest()[:32]
-    path = Path(tempfile.gettempdir()) / SESSION_ROOT / key
+    return Path(base or tempfile.gettempdir()) / SESSION_ROOT / key
+
+
+def session_dir(session_hash: str | None, base: str | Path | None = None) -> Path:
+    """The visitor's own scratch folder (created on demand) under ``base`` (the system temp dir
+    by default; the app passes Gradio's upload folder, so the files it hands out are served
+    from here without a copy that would outlive the folder)."""
+    path = _session_path(session_hash, base)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
-def sweep_session_dirs(max_age_hours: float = 24.0) -> int:
+def sweep_session_dirs(max_age_hours: float = 24.0, base: str | Path | None = None) -> int:
     """Remove visitors' folders untouched for ``max_age_hours`` (left by a stopped server)."""
-    root, removed = Path(tempfile.gettempdir()) / SESSION_ROOT, 0
+    root, removed = Path(base or tempfile.gettempdir()) / SESSION_ROOT, 0
     for path in root.iterdir() if root.is_dir() else []:
         if path.is_dir() and time.time() - path.stat().st_mtime > max_age_hours * 3600:
             shutil.rmtree(path, ignore_errors=True)
@@ -162,9 +173,26 @@ def sweep_session_dirs(max_age_hours: float = 24.0) -> int:
     return removed
 
 
-def remove_session_dir(session_hash: str | None) -> None:
-    key = hashlib.sha256(str(session_hash or "anonymous").encode()).hexdigest()[:32]
-    shutil.rmtree(Path(tempfile.gettempdir()) / SESSION_ROOT / key, ignore_errors=True)
+def remove_session_dir(session_hash: str | None, base: str | Path | None = None) -> None:
+    shutil.rmtree(_session_path(session_hash, base), ignore_errors=True)
+
+
+def forget_upload(path: str | Path | None, upload_root: str | Path) -> bool:
+    """Delete an uploaded file (and its folder, when empty) once its table is read: the table
+    lives on in the visitor's session only, so the file is not left behind to be downloaded
+    after they leave or after a restart. Only files inside ``upload_root`` are touched."""
+    if not path:
+        return False
+    file, root = Path(path).resolve(), Path(upload_root).resolve()
+    if root not in file.parents or not file.is_file():
+        return False
+    file.unlink(missing_ok=True)
+    try:
+        if file.parent != root:
+            file.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+    except OSError:
+        pass  # not empty: another file shares it
+    return True
 
 
 # ------------------------------------------------------------------ data tab
@@ -343,22 +371,38 @@ def data_summary(session: AppSession) -> str:
 # ------------------------------------------------------------------ segment tab
 def segment_params(algorithm: str, k: float | None, min_cluster_size: float | None,
                    seed: float | None) -> dict:
-    """Library parameters from the form; 0 or empty means 'choose automatically'."""
+    """Library parameters from the form, checked before any work; 0 or empty means 'choose
+    automatically'. The checks are the library's (:data:`segmenter.params.CONSTRAINTS`), worded
+    with the form's labels."""
     if algorithm not in ALGORITHM_VALUES:
         raise ParameterError(f"Unknown algorithm '{str(algorithm)[:40]}'; choose one of "
                              f"{', '.join(ALGORITHM_VALUES)}.")
 
-    def whole(value, label: str) -> int | None:
+    def whole(value, label: str, upto: str) -> int | None:
         if value in (None, ""):
             return None
-        number = float(value)
-        if number != int(number) or number < 0:
-            raise ParameterError(f"{label} must be a whole number of 0 or more; got {value}.")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{label} must be a whole number{upto}; got '{str(value)[:20]}'.") from None
+        if not math.isfinite(number) or number != int(number) or number < 0:
+            raise ParameterError(f"{label} must be a whole number{upto}; got {fmt_number(number)}.")
         return int(number) or None
 
-    return {"algorithm": algorithm, "k": whole(k, "The number of segments"),
-            "min_cluster_size": whole(min_cluster_size, "The smallest segment size"),
-            "seed": whole(seed, "The random seed") or 0}
+    params = {"algorithm": algorithm,
+              "k": whole(k, "The number of segments", f" between 2 and {MAX_K} (0 = choose automatically)"),
+              "min_cluster_size": whole(min_cluster_size, "The smallest segment size",
+                                        " of 2 or more (0 = automatic)"),
+              "seed": whole(seed, "The random seed", f" from 0 to {MAX_SEED:,}") or 0}
+    words = {"k": f"The number of segments must be between 2 and {MAX_K} (0 = choose automatically)",
+             "min_cluster_size": "The smallest segment size must be 2 or more (0 = automatic)",
+             "seed": f"The random seed must be a whole number from 0 to {MAX_SEED:,}"}
+    for name, text in words.items():
+        try:
+            validate_params({name: params[name]})
+        except ParameterError:
+            raise ParameterError(f"{text}; got {params[name]:,}.") from None
+    return params
 
 
 def run_analysis(session: AppSession, params: dict, progress: Progress | None = None) -> AppSession:
@@ -542,15 +586,33 @@ def table_from_form(form: pd.DataFrame, session: AppSession) -> pd.DataFrame:
     return pd.DataFrame(row, dtype=object)
 
 
-def predict(session: AppSession, table: pd.DataFrame) -> tuple[AppSession, pd.DataFrame]:
-    """Assign new customers; keep what is needed to explain them afterwards."""
+def predict(session: AppSession, table: pd.DataFrame) -> tuple[AppSession, pd.DataFrame, str]:
+    """Assign new customers that pass the row check; keep what is needed to explain them.
+
+    Returns the session, the assigned rows and, when some rows could not be assigned, Markdown
+    listing why (empty otherwise). When no row can be assigned, the library's DataError says why.
+    """
     analysis = require_analysis(session)
-    result = assign_table(analysis, table, analysis.report)
-    features = apply_schema(table, analysis.segmenter.schema_).reset_index(drop=True)
+    result, check = assign_checked(analysis, table, analysis.report)
+    good = check.table
+    features = apply_schema(good, analysis.segmenter.schema_).reset_index(drop=True)
     features.insert(0, ID_COLUMN, result.iloc[:, 0].astype(str).to_numpy())
     features[SEGMENT_COLUMN] = result["segment"].to_numpy()
     features[PROBABILITY_COLUMN] = result["probability"].to_numpy()
-    return session.replace(predicted=features), result
+    return session.replace(predicted=features), result, problems_markdown(check)
+
+
+def problems_markdown(check) -> str:
+    """The rows a prediction left out, as a Markdown list (table text escaped)."""
+    if not check.problems:
+        return ""
+    verb = "was" if check.n_refused == 1 else "were"
+    lines = [f"**{fmt_count(check.n_refused)} of {fmt_count(check.n_rows)} customers {verb} not assigned** "
+             "(the others are below):"]
+    lines += [f"- {md_escape(p.line)}" for p in check.problems[:PROBLEM_LINES]]
+    if len(check.problems) > PROBLEM_LINES:
+        lines.append(f"- and {fmt_count(len(check.problems) - PROBLEM_LINES)} more problems")
+    return "\n".join(lines) + "\n\n"
 
 
 def explain_predicted(session: AppSession, customer_id: str | None = None) -> str:

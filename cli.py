@@ -1,6 +1,8 @@
 """Command-line front end over the library: demo, run, assign, explain, ask.
 
-Exit code 0 on success; on bad input exit code 2 with one ``error: ...`` line on stderr.
+Exit code 0 on success; on bad input exit code 2 with one ``error: ...`` line on stderr;
+``assign`` exits with 3 when some rows could not be assigned (the others are; a ``warning: ...``
+line on stderr, every problem in ``OUT.problems.csv``).
 Only the standard library and ``segmenter.errors``/``segmenter.paths`` are imported up
 front: paths are checked before the library (pandas, scikit-learn, SHAP) is loaded, so
 ``--help`` and a wrong path answer at once. Answers print as plain text, not Markdown.
@@ -198,16 +200,23 @@ def cmd_meanings(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit code of ``assign`` when some rows were assigned and others could not be (listed in a file).
+PARTIAL = 3
+
+
 def cmd_assign(args: argparse.Namespace) -> int:
     require_run_dir(args.dir)
     if args.engine == "pandas":
         require_file(args.input)
-    from explainers.analysis import assign_file
+    from explainers.analysis import assign_file_checked, problems_path
 
     with progress_bar(not args.quiet) as progress:
-        out = assign_file(Path(args.dir), args.input, Path(args.out), engine=args.engine,
-                          scheduler=args.scheduler, progress=progress)
+        out, check = assign_file_checked(Path(args.dir), args.input, Path(args.out), engine=args.engine,
+                                         scheduler=args.scheduler, progress=progress)
     print(f"wrote {out}")
+    if check is not None and check.problems:
+        print(f"warning: {check.summary(5)} Every problem is listed in {problems_path(out)}.", file=sys.stderr)
+        return PARTIAL
     return 0
 
 

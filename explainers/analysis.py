@@ -20,6 +20,8 @@ from segmenter.persist import load_model, save_model
 from segmenter.report import SegmentationReport
 from segmenter.paths import REPORT_FILE, require_run_dir
 from segmenter.derived import derived_columns
+from segmenter.errors import DataError
+from segmenter.newrows import OTHER, RowCheck, check_new_customers, fitted_ranges
 from segmenter.schema import apply_schema, profile_values
 
 from .drivers import Surrogate, explain_customer, explain_segments
@@ -138,24 +140,70 @@ def assign_table(analysis_or_segmenter, table: pd.DataFrame, report: Segmentatio
     return out.rename(columns={"id": id_name})
 
 
-def assign_file(run_dir: Path, source: str, out: Path, engine: str = "pandas",
-                scheduler: str | None = None, progress: Progress | None = None) -> Path:
-    """Assign the customers in ``source`` with a saved run and write a CSV (or Parquet folder)."""
+def check_table(analysis_or_segmenter, table: pd.DataFrame, report: SegmentationReport) -> RowCheck:
+    """New customers checked row by row against what the segments were made from
+    (:func:`segmenter.newrows.check_new_customers`)."""
+    segmenter = getattr(analysis_or_segmenter, "segmenter", analysis_or_segmenter)
+    levels = getattr(segmenter.preprocessor_, "levels_", {}) or {}
+    folded = {c for c, kept in levels.items() if OTHER in kept}
+    return check_new_customers(table, segmenter.schema_, fitted_ranges(report.overall.get("numeric")), folded)
+
+
+def assign_checked(analysis_or_segmenter, table: pd.DataFrame, report: SegmentationReport,
+                   progress: Progress | None = None) -> tuple[pd.DataFrame, RowCheck]:
+    """Assign the rows that pass :func:`check_table`; the check lists the others. Raises
+    :class:`DataError` with the problems when no row can be assigned."""
+    check = check_table(analysis_or_segmenter, table, report)
+    if check.n_rows and not len(check.table):
+        raise DataError(check.summary())
+    return assign_table(analysis_or_segmenter, check.table, report, progress), check
+
+
+def problems_path(out: Path) -> Path:
+    """Where ``assign`` writes the rows it could not assign: ``assigned.csv`` -> ``assigned.problems.csv``."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.problems.csv")
+
+
+def assign_file_checked(run_dir: Path, source: str, out: Path, engine: str = "pandas",
+                        scheduler: str | None = None, progress: Progress | None = None
+                        ) -> tuple[Path, RowCheck | None]:
+    """:func:`assign_file`, and the row check (None with the Dask engine, which assigns
+    partitions as they are). Rows that fail the check are left out of ``out`` and listed in
+    :func:`problems_path` (row, customer, column, problem)."""
+    if engine == "dask":
+        return assign_file(run_dir, source, out, engine, scheduler, progress), None
     from segmenter.load import load_table
 
     run_dir = require_run_dir(run_dir)
     report = SegmentationReport.from_json(run_dir / REPORT_FILE)
     segmenter, _ = load_model(run_dir / MODEL_FILE)
-    if engine == "dask":
-        from segmenter.distributed import assign_parquet_dataset
-
-        return assign_parquet_dataset(segmenter, report, source, out, scheduler=scheduler,
-                                      progress=progress)
-    table = load_table(source)
-    result = assign_table(segmenter, table, report, progress)
+    result, check = assign_checked(segmenter, load_table(source), report, progress)
     safe_for_spreadsheet(result).to_csv(out, index=False)
-    return Path(out)
+    problems = problems_path(out)
+    if check.problems:
+        safe_for_spreadsheet(check.frame()).to_csv(problems, index=False)
+    else:
+        problems.unlink(missing_ok=True)  # not left over from an earlier run
+    return Path(out), check
 
 
-__all__ = ["Analysis", "analyse", "write_run", "load_run", "assign_table", "assign_file",
+def assign_file(run_dir: Path, source: str, out: Path, engine: str = "pandas",
+                scheduler: str | None = None, progress: Progress | None = None) -> Path:
+    """Assign the customers in ``source`` with a saved run and write a CSV (or Parquet folder).
+
+    With the pandas engine, rows that cannot be assigned are left out and listed in
+    :func:`problems_path` (see :func:`assign_file_checked`)."""
+    if engine != "dask":
+        return assign_file_checked(run_dir, source, out, engine, scheduler, progress)[0]
+    from segmenter.distributed import assign_parquet_dataset
+
+    run_dir = require_run_dir(run_dir)
+    report = SegmentationReport.from_json(run_dir / REPORT_FILE)
+    segmenter, _ = load_model(run_dir / MODEL_FILE)
+    return assign_parquet_dataset(segmenter, report, source, out, scheduler=scheduler, progress=progress)
+
+
+__all__ = ["Analysis", "analyse", "write_run", "load_run", "assign_table", "assign_file", "assign_checked",
+           "assign_file_checked", "check_table", "problems_path",
            "explain_customer_in_dir"]

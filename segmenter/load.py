@@ -148,8 +148,31 @@ def _magic_kind(head: bytes) -> str | None:
         (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"7z\xbc\xaf\x27\x1c", "7z"),
         (b"\x28\xb5\x2f\xfd", "zstd"), (b"Rar!", "rar"), (b"%PDF", "pdf"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+        *((magic, f"image:{name}") for magic, name in _IMAGE_SIGNATURES),
     )
+    if head[:2] == b"BM" and head[6:10] == b"\x00\x00\x00\x00":  # "BM", size, reserved zeros (not "BMI,age")
+        return "image:BMP"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image:WebP"
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif"):
+        return "image:HEIC" if b"avif" not in head[4:12] else "image:AVIF"
     return next((kind for magic, kind in signatures if head.startswith(magic)), None)
+
+
+#: First bytes of the image formats people upload by mistake (a screenshot of the table).
+_IMAGE_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"\x00\x00\x01\x00", "ICO"),
+)
+
+
+def image_message(head: bytes) -> str | None:
+    """The message for a file whose first bytes are an image, or None."""
+    kind = _magic_kind(head) or ""
+    if not kind.startswith("image:"):
+        return None
+    return (f"This file looks like an image ({kind.split(':', 1)[1]}), not a table: upload CSV, "
+            "Parquet or Excel")
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -191,6 +214,9 @@ def _decide_format(raw_name: str, name: str, head: bytes) -> str:
     if ext == ".xls":
         raise FileFormatError(f"{name} is an old-style Excel file (.xls), which is not supported; "
                               "open it in Excel and save it as .xlsx or CSV UTF-8")
+    image = image_message(head)
+    if image:  # whatever its name says: a screenshot of a table is not a table
+        raise FileFormatError(image)
     kind = _magic_kind(head)
     if not ext:  # no name to go by: trust the first bytes
         ext = {"parquet": ".parquet", "zip": ".xlsx"}.get(kind or "", ".csv")

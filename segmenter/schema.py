@@ -591,6 +591,15 @@ def _transform(name: str, s: pd.Series, info: ColumnInfo, reference: str | None)
     return np.append(np.where(known, texts, OTHER).astype(object), np.nan)[codes]
 
 
+def missing_columns_message(missing: list[str]) -> str:
+    """The columns a table of new customers lacks, as a sentence (never a Python list)."""
+    one = len(missing) == 1
+    shown = ", ".join(f"'{str(c)[:60]}'" for c in missing[:8]) + (
+        f" and {len(missing) - 8:,} more" if len(missing) > 8 else "")
+    return (f"This table lacks {'a column' if one else 'columns'} the segments were made from: {shown}. "
+            f"Add {'it' if one else 'them'} with the same {'name' if one else 'names'} and try again.")
+
+
 def apply_schema(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """A new table with exactly ``schema.features``, as scikit-learn input.
 
@@ -601,8 +610,7 @@ def apply_schema(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """
     missing = [f for f in schema.features if f not in df.columns]
     if missing:
-        raise ColumnError(f"the table lacks the column(s) {missing} that the segments were built on; "
-                          "add them (same names) and try again")
+        raise ColumnError(missing_columns_message(missing))
     out = {}
     for name in schema.features:
         s = df[name]
@@ -644,6 +652,7 @@ def customer_ids(df: pd.DataFrame, schema: Schema) -> pd.Series:
     if schema.id_column is None:
         return pd.Series(np.arange(len(df)), index=df.index, name="row")
     if schema.id_column not in df.columns:
-        raise ColumnError(f"the table has no ID column '{schema.id_column}'; the columns are {list(df.columns)}")
+        raise ColumnError(f"This table has no ID column '{schema.id_column}' (the column that names each customer "
+                          "when the segments were made); add it with the same name and try again")
     codes, texts = _text_of(schema.id_column, df[schema.id_column])
     return pd.Series(np.append(texts, np.nan)[codes], index=df.index, name=schema.id_column, dtype="str")

@@ -274,3 +274,53 @@ def test_row_limit_has_a_clear_message(app_url, tmp_path, client):
     path.write_text("a,b\n" + "1,2\n" * rows)
     with pytest.raises(Exception, match=r"limit is 100,000.*cli\.py"):
         client(app_url).predict(gradio_client.handle_file(str(path)), api_name="/upload")
+
+
+def test_a_new_table_clears_the_previous_tables_results(app_url, tmp_path, client):
+    """After an upload nothing of the previous table's run stays on screen: no summary, cards,
+    chat, downloads or predictions of the demo, and the two main panes say why."""
+    c, report, _ = segmented_demo(client, app_url)
+    c.predict("How many customers are there?", [], api_name="/chat")
+    out = c.predict(gradio_client.handle_file(str(small_table(tmp_path / "members.csv"))), api_name="/upload")
+    assert "300 customers" in out[0]
+    texts = [v for v in out if isinstance(v, str)]
+    assert sum("No segments for this table yet" in t for t in texts) == 2, "the segment summary and the persona cards say why they are empty"
+    assert not any(CARD in t or "Separation" in t or any(s.name in t for s in report.segments) for t in texts)
+    assert not any(Path(t).suffix in (".html", ".md", ".csv", ".json", ".skops") and Path(t).is_file()
+                   for t in texts), "no download of the previous run is offered"
+    assert [] in out, "the chat history is cleared"
+    with pytest.raises(Exception, match="no segments yet|There are no segments"):
+        c.predict(api_name="/cards")
+
+
+def test_an_image_upload_says_it_is_an_image(app_url, tmp_path, client):
+    picture = tmp_path / "screenshot.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300))
+    with pytest.raises(Exception, match=r"This file looks like an image \(PNG\), not a table: upload CSV, "
+                                        r"Parquet or Excel"):
+        client(app_url).predict(gradio_client.handle_file(str(picture)), api_name="/upload")
+
+
+def test_segment_settings_are_refused_not_rounded(app_url, client):
+    c = client(app_url)
+    c.predict(api_name="/load_demo")
+    with pytest.raises(Exception, match="number of segments must be a whole number between 2 and 50"):
+        c.predict("kmeans", 2.5, 0, 0, api_name="/segment")  # was silently read as 2
+    with pytest.raises(Exception, match="random seed must be a whole number from 0 to 4,294,967,295"):
+        c.predict("kmeans", 0, 0, 2**40, api_name="/segment")
+
+
+def test_downloads_are_served_from_the_visitors_own_folder(app_url):
+    """Files handed out for download are the ones in the visitor's folder (removed when they
+    leave), not copies in Gradio's cache that would outlive it."""
+    from app_session import SESSION_ROOT
+
+    c = gradio_client.Client(app_url, verbose=False, download_files=False)
+    c.predict(api_name="/load_demo")
+    c.predict("auto", 0, 0, 0, api_name="/segment")
+    out = c.predict(api_name="/views")
+    served = [v["path"] for v in out if isinstance(v, dict) and str(v.get("path", "")).endswith(
+        tuple(DOWNLOAD_OUTPUTS))]
+    assert len(served) == len(DOWNLOAD_OUTPUTS), out
+    for path in served:
+        assert SESSION_ROOT in Path(path).parts, path

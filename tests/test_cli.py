@@ -197,3 +197,26 @@ def test_demo_writes_the_sample_files(tmp_path, capsys):
     assert len(parts) == 4 and sum(len(pd.read_parquet(p)) for p in parts) == 4000
     assert main(["demo", "--out", str(tmp_path / "demo.txt")]) == 2
     assert "should end in .csv or .parquet" in capsys.readouterr().err
+
+
+def test_assign_leaves_out_bad_rows_lists_them_and_exits_3(demo_run, tmp_path):
+    """One customer with an amount below zero or an age of 'abc' no longer fails (or silently
+    changes) the whole batch: the others are assigned, the bad ones listed in a file."""
+    new = make_demo_customers(60, seed=9).table.astype(object)
+    new.loc[2, "annual_spend"] = "-40"
+    new.loc[5, "age"] = "abc"
+    path = tmp_path / "new.csv"
+    new.to_csv(path, index=False)
+    out = tmp_path / "assigned.csv"
+    result = in_process("assign", str(demo_run), str(path), "--out", str(out), "--quiet")
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith("warning: 2 of 60 customers were not assigned: row 3 (")
+    assigned = pd.read_csv(out, dtype={"customer_id": str})
+    assert len(assigned) == 58 and new.loc[2, "customer_id"] not in set(assigned["customer_id"])
+    problems = pd.read_csv(tmp_path / "assigned.problems.csv")
+    assert problems[["row", "column"]].values.tolist() == [[3, "annual_spend"], [6, "age"]]
+    assert problems["problem"].tolist()[1] == "'abc' is not a number"
+    new.loc[[2, 5], ["annual_spend", "age"]] = [["40", "40"], ["41", "41"]]
+    new.to_csv(path, index=False)
+    assert in_process("assign", str(demo_run), str(path), "--out", str(out), "--quiet").returncode == 0
+    assert not (tmp_path / "assigned.problems.csv").exists()  # not left over from the run before

@@ -165,6 +165,30 @@ def test_binary_garbage_named_csv(tmp_path):
         load_table(path)
 
 
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200)
+
+
+@pytest.mark.parametrize("name, head, kind", [
+    ("screenshot.png", PNG_BYTES, "PNG"), ("table.csv", PNG_BYTES, "PNG"), ("table.xlsx", PNG_BYTES, "PNG"),
+    ("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(100), "JPEG"),
+    ("anim.gif", b"GIF89a" + bytes(100), "GIF"),
+    ("pic.webp", b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(100), "WebP"),
+], ids=["png", "png-named-csv", "png-named-xlsx", "jpeg", "gif", "webp"])
+def test_an_image_is_named_as_an_image_whatever_its_name(tmp_path, name, head, kind):
+    path = tmp_path / name
+    path.write_bytes(head)
+    with pytest.raises(FileFormatError) as caught:
+        load_table(path)
+    assert str(caught.value) == (f"This file looks like an image ({kind}), not a table: upload CSV, "
+                                 "Parquet or Excel")
+
+
+def test_a_csv_whose_header_starts_like_a_bitmap_is_still_a_csv(tmp_path):
+    path = tmp_path / "bmi.csv"
+    path.write_text("BMI,age\n21.5,30\n25.1,41\n", encoding="utf-8")
+    assert list(load_table(path).columns) == ["BMI", "age"]
+
+
 def test_xlsx_that_is_csv_text(tmp_path):
     path = tmp_path / "fake.xlsx"
     path.write_text(small_table().to_csv(index=False), encoding="utf-8")
