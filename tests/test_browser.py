@@ -194,3 +194,52 @@ def test_narrow_phone_width(browser, app_url):
     page.locator("#persona-cards .se-card").nth(1).scroll_into_view_if_needed()
     shot(page, "12-mobile-card", full_page=False)
     page.close()
+
+
+#: The analyst views of the Segment tab (``app.more_views_block``), by element id.
+VIEWS = ("view-distributions", "view-correlation", "view-effects", "view-boxes")
+
+
+def plot_traces(page, elem_id: str) -> int:
+    """Traces with data in the Plotly chart inside ``#elem_id`` (0 until it is drawn)."""
+    return page.evaluate("""id => {
+        const plot = document.querySelector(`#${id} .js-plotly-plot`);
+        return plot && plot.data ? plot.data.filter(t => (t.x && t.x.length) || (t.z && t.z.length)
+            || (t.q1 && t.q1.length)).length : 0;
+    }""", elem_id)
+
+
+def wait_drawn(page, elem_id: str) -> None:
+    page.locator(f"#{elem_id} .js-plotly-plot .main-svg").first.wait_for()
+    page.wait_for_function("""id => { const p = document.querySelector(`#${id} .js-plotly-plot`);
+        return p && p.data && p.data.length > 0; }""", arg=elem_id, polling=100)
+
+
+def test_analyst_views_and_the_ward_dendrogram(browser, app_url):
+    page = open_app(browser, app_url)
+    wait_segmented(page)
+    idle(page)
+    for elem_id in VIEWS:
+        wait_drawn(page, elem_id)
+        assert plot_traces(page, elem_id) > 0, elem_id
+    assert page.locator("#view-dendrogram").count() == 0 or not page.locator("#view-dendrogram").is_visible()
+    note = page.locator("#comparison-note")
+    visible(note.get_by_text("Unassigned are left out", exact=False))
+    assert page.get_by_text("Calinski-Harabasz (higher is better)").count()
+    page.locator("#view-distributions").scroll_into_view_if_needed()
+    shot(page, "13-views-overview")
+    page.locator("#view-effects").scroll_into_view_if_needed()
+    shot(page, "14-views-effects-boxes", full_page=False)
+
+    page.get_by_label("How to find segments").click()
+    page.get_by_role("option", name=re.compile(r"^Agglomerative")).click()
+    page.get_by_role("button", name="Find segments").click()
+    wait_drawn(page, "view-dendrogram")
+    idle(page)
+    leaves = page.evaluate("""() => document.querySelector('#view-dendrogram .js-plotly-plot').data[1].x.length""")
+    assert leaves == 30
+    page.locator("#segment-summary").get_by_text("agglomerative", exact=False).first.wait_for()
+    page.locator("#view-dendrogram").scroll_into_view_if_needed()
+    shot(page, "15-views-dendrogram", full_page=False)
+    shot(page, "16-views-segment-tab")
+    page.close()
