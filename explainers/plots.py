@@ -481,7 +481,8 @@ def segment_boxes_figure(report) -> go.Figure:
                                  marker_color=segment_colour(seg), line_width=1.5), row=r, col=c)
         fig.update_xaxes(showticklabels=False, row=r, col=c)
     fig.update_annotations(font_size=12)
-    fig.update_layout(margin={"t": fig.layout.margin.t + 34})  # room for the first row's titles
+    fig.update_layout(margin={"t": fig.layout.margin.t + 34},  # room for the first row's titles
+                      legend={"y": -30 / fig.layout.height})
     return fig
 
 

@@ -243,3 +243,37 @@ def test_analyst_views_and_the_ward_dendrogram(browser, app_url):
     shot(page, "15-views-dendrogram", full_page=False)
     shot(page, "16-views-segment-tab")
     page.close()
+
+
+#: Figures of plots.html for a Ward run of the demo table (div id -> what it shows).
+PLOTS_HTML_FIGURES = ("sizes", "map", "k_curve", "dendrogram", "algorithms", "distributions", "correlation",
+                      "effects", "boxes", "drivers-1", "comparison-1")
+
+
+def test_plots_html_written_by_the_cli_has_every_view(browser, tmp_path):
+    import subprocess
+    import sys
+
+    def cli(*args):
+        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=PATIENCE_MS / 1000)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    cli("demo", "--rows", "1500", "--out", "demo.csv")
+    cli("run", "demo.csv", "--algorithm", "agglomerative", "--k", "6", "--out", "out", "--quiet")
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto((tmp_path / "out" / "plots.html").as_uri())
+    counts = {}
+    for key in PLOTS_HTML_FIGURES:
+        elem_id = f"plot-{key}"
+        page.locator(f"#{elem_id} .main-svg").first.wait_for()
+        counts[key] = page.evaluate("""id => { const p = document.getElementById(id);
+            return p.data.filter(t => (t.x && t.x.length) || (t.z && t.z.length) || (t.q1 && t.q1.length)
+                || (t.cells && t.cells.values && t.cells.values.length)).length; }""", elem_id)
+    assert all(n > 0 for n in counts.values()), counts
+    assert page.evaluate("document.getElementById('plot-dendrogram').data[1].x.length") == 30
+    header = page.evaluate("document.getElementById('plot-algorithms').data[0].header.values")
+    assert "Calinski-Harabasz (higher = better)" in header
+    page.locator("#plot-effects").scroll_into_view_if_needed()
+    shot(page, "17-plots-html", full_page=True)
+    page.close()
