@@ -404,8 +404,8 @@ def correlation_figure(report) -> go.Figure:
     idx = list(range(len(columns)))
     fig.add_trace(go.Heatmap(z=values, x=idx, y=idx, zmin=-1, zmax=1, colorscale=DIVERGING, text=hover,
                              hovertemplate="%{text}<extra></extra>", xgap=1, ygap=1,
-                             colorbar={"title": {"text": "correlation"}, "thickness": 12}))
-    ticks = [_short(t, 24) for t in labels]
+                             colorbar={"title": {"text": "r"}, "thickness": 10}))
+    ticks = [_short(t, 20) for t in labels]
     fig.update_xaxes(tickvals=idx, ticktext=ticks, tickangle=-45, automargin=True)
     fig.update_yaxes(tickvals=idx, ticktext=ticks, autorange="reversed", automargin=True)
     return fig
@@ -442,9 +442,9 @@ def effects_heatmap_figure(report) -> go.Figure:
     xs, ys = list(range(len(columns))), list(range(len(rows)))
     fig.add_trace(go.Heatmap(z=z, x=xs, y=ys, zmin=-HEATMAP_CAP, zmax=HEATMAP_CAP, colorscale=DIVERGING,
                              text=text, hovertemplate="%{text}<extra></extra>", xgap=1, ygap=1,
-                             colorbar={"title": {"text": "d"}, "thickness": 12}))
+                             colorbar={"title": {"text": "d"}, "thickness": 10}))
     fig.update_xaxes(tickvals=xs, ticktext=[_short(c, 24) for c in col_labels], tickangle=-45, automargin=True)
-    fig.update_yaxes(tickvals=ys, ticktext=[_short(n, 30) for n in seg_names], autorange="reversed",
+    fig.update_yaxes(tickvals=ys, ticktext=[_short(n, 22) for n in seg_names], autorange="reversed",
                      automargin=True)
     return fig
 
