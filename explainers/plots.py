@@ -53,7 +53,7 @@ def _layout(fig: go.Figure, title: str, height: int = 420, subtitle: str = "") -
     fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15},
                              "subtitle": {"text": subtitle, "font": {"size": 12}}},
                       template="plotly_white", height=height, autosize=True,
-                      margin={"l": 10, "r": 10, "t": 30 + 22 * lines, "b": 40},
+                      margin={"l": 10, "r": 10, "t": 30 + 22 * lines + 10 * max(0, lines - 2), "b": 40},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0.0},
                       hoverlabel={"namelength": -1}, font={"size": 12})
     return fig
@@ -391,10 +391,9 @@ def correlation_figure(report) -> go.Figure:
     total = int(corr.get("of") or len(columns))
     capped = _capped(len(columns), total, "numeric columns")
     fig = go.Figure()
-    _layout(fig, "How the columns move together" + (f" ({len(columns)} of {total} columns)" if capped else ""),
+    _layout(fig, "How the columns move together" + (f" ({capped})" if capped else ""),
             height=max(360, 160 + 22 * len(columns)),
-            subtitle=(capped + "; " if capped else "") +
-                     "rank correlation (Spearman): 1 = rise together, -1 = one rises as the other falls")
+            subtitle="rank correlation (Spearman): 1 = rise together, -1 = one rises as the other falls")
     if len(columns) < 2 or not values:
         return _message(fig, "A correlation needs at least two numeric columns; this table has "
                              f"{len(columns)}.")
@@ -420,11 +419,9 @@ def effects_heatmap_figure(report) -> go.Figure:
     capped = _capped(len(columns), total, "columns and levels")
     note = _small_note(report, omitted)
     fig = go.Figure()
-    _layout(fig, "Every segment against the rest, column by column" +
-            (f" ({len(columns)} of {total} columns and levels)" if capped else ""),
-            height=max(320, 200 + 34 * len(seg_ids)),
-            subtitle="; ".join(t for t in ("standardised difference (Cohen's d): blue = higher, red = lower",
-                                           capped, note) if t))
+    _layout(fig, "Every segment against the rest, column by column", height=max(400, 220 + 34 * len(seg_ids)),
+            subtitle="; ".join(t for t in ("Cohen's d against the rest: blue = higher, red = lower", capped, note)
+                               if t))
     known = {s.id for s in report.segments}
     rows = [i for i, s in enumerate(seg_ids) if s in known]
     if not columns or not rows:
