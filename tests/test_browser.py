@@ -171,6 +171,9 @@ def test_hostile_table_text_is_shown_as_text(browser, app_url, tmp_path):
     page.get_by_role("button", name="Find segments").click()
     page.locator("#segment-summary").get_by_text("90 customers", exact=False).wait_for()
     idle(page)
+    page.locator("#view-effects .main-svg").first.wait_for()  # a level shown as text in the views
+    assert "plan: <script>ale" in page.locator("#view-effects .main-svg").first.text_content()
+    assert page.locator("#view-effects script, #view-distributions script").count() == 0
     tab(page, "4 Personas")
     page.locator("#persona-cards .se-card").first.wait_for()
     assert page.locator("#persona-cards").get_by_text("<script>alert(1)</script>", exact=False).count()
