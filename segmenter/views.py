@@ -104,31 +104,19 @@ def _rank(prof: dict, effects: list[dict]) -> list[str]:
     return sorted(best, key=lambda f: -best[f])
 
 
-def _effect_candidates(features: pd.DataFrame, labels: np.ndarray, prof: dict, numeric: list,
-                       categorical: list, seg_ids: list) -> list[dict]:
-    """One candidate column per numeric feature and per category level, with d per segment."""
+def _effect_candidates(prof: dict, numeric: list, categorical: list, seg_ids: list) -> list[dict]:
+    """One candidate column per numeric feature and per category level, with d per segment
+    (numbers: Cohen's d; levels: the standardised share difference, both from the profile)."""
     out = []
     for f in numeric:
         values = [_finite((prof["segments"][s]["numeric"].get(f) or {}).get("effect_size")) for s in seg_ids]
         out.append({"feature": f, "_segments": seg_ids, "_values": values})
-    n = len(labels)
+    effects = prof.get("level_effects") or {}
     for f in categorical:
-        col = features[f].astype(object).where(features[f].notna(), MISSING).astype(str)
-        table = pd.crosstab(labels, col)
-        overall = table.sum(axis=0) / n
-        spread = np.sqrt((overall * (1 - overall)).clip(lower=1e-12))
-        for level in table.columns:
-            values = []
-            for s in seg_ids:
-                size = int(table.loc[s].sum())
-                rest = n - size
-                if size == 0 or rest == 0:
-                    values.append(None)
-                    continue
-                seg_share = table.loc[s, level] / size
-                rest_share = (table[level].sum() - table.loc[s, level]) / rest
-                values.append(_finite((seg_share - rest_share) / spread[level]))
-            out.append({"feature": f, "level": str(level), "_segments": seg_ids, "_values": values})
+        levels = list(dict.fromkeys(lv for s in seg_ids for lv in (effects.get(s) or {}).get(f, {})))
+        for level in levels:
+            values = [_finite(((effects.get(s) or {}).get(f) or {}).get(level)) for s in seg_ids]
+            out.append({"feature": f, "level": level, "_segments": seg_ids, "_values": values})
     return out
 
 
@@ -139,7 +127,7 @@ def view_data(features: pd.DataFrame, labels: np.ndarray, prof: dict, numeric: l
     sizes = {int(s): int(v["size"]) for s, v in prof["segments"].items()}
     seg_ids = sorted(sizes, key=lambda s: (s == NOISE, s))
     small = [s for s in seg_ids if sizes[s] < MIN_GROUP]
-    candidates = _effect_candidates(features, labels, prof, numeric, categorical, seg_ids)
+    candidates = _effect_candidates(prof, numeric, categorical, seg_ids)
     ranked = _rank(prof, candidates)
     order = ranked + [f for f in [*numeric, *categorical] if f not in ranked]
 
