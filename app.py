@@ -207,7 +207,13 @@ def on_views(session, request: gr.Request, progress=gr.Progress()):
             gr.Textbox(placeholder=f"e.g. {example_id}"),
             sup.cards_html(report), gr.Dropdown(choices=choices, value=first),
             *[str(files[name]) for name, _ in DOWNLOADS],
-            gr.Dataset(samples=suggestions), chat_line, sup.form_rows(session))
+            gr.Dataset(samples=suggestions), chat_line, sup.form_rows(session), *_more_views(report))
+
+
+def _more_views(report):
+    """The figures of :func:`more_views_block` (the dendrogram only for a Ward run)."""
+    *figures, dendrogram = sup.analyst_figures(report)
+    return (*figures, gr.Plot(value=dendrogram, visible=dendrogram is not None))
 
 
 def _segment_figures(report, segment_id):
@@ -302,6 +308,18 @@ def on_unload(request: gr.Request):
 
 
 # ---------------------------------------------------------------- layout
+def more_views_block() -> list:
+    """The analyst views under the comparison table of the Segment tab (filled by on_views)."""
+    gr.Markdown(sup.COMPARISON_NOTE, elem_id="comparison-note")
+    gr.Markdown("### More views\nThe whole table, every segment against the rest, and each segment's "
+                "spread; groups of fewer than 5 customers are never shown as a number.")
+    return [gr.Plot(label="Distribution of each column", elem_id="view-distributions"),
+            gr.Plot(label="How the columns move together", elem_id="view-correlation"),
+            gr.Plot(label="Every segment against the rest", elem_id="view-effects"),
+            gr.Plot(label="Each segment's spread", elem_id="view-boxes"),
+            gr.Plot(label="How Ward clustering merged the customers", elem_id="view-dendrogram", visible=False)]
+
+
 def build_app() -> gr.Blocks:
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         session = gr.State(None)
@@ -359,6 +377,7 @@ def build_app() -> gr.Blocks:
                 curve_plot = gr.Plot(label="How the number of segments was chosen")
                 comparison = gr.Dataframe(label="The same table segmented by each algorithm",
                                           interactive=False, wrap=True)
+                more_views = more_views_block()
             with gr.Tab("3 Explain", id="explain"):
                 fidelity = gr.Markdown()
                 seg_pick = gr.Dropdown(label="Segment to explain", choices=[])
@@ -412,7 +431,7 @@ def build_app() -> gr.Blocks:
         seg_out = [session, summary, chatbot]
         views_out = [summary, comparison, sizes_plot, map_plot, curve_plot, fidelity, seg_pick,
                      drivers_plot, compare_plot, cust_id, cards, rename_pick, *downloads,
-                     suggested, llm_line, form]
+                     suggested, llm_line, form, *more_views]
         private = {"api_visibility": "private"}
         heavy = {"concurrency_id": HEAVY, "concurrency_limit": 2}
 

@@ -27,7 +27,8 @@ from explainers.cards import build_overview, k_choice_text, render_card_html
 from explainers.drivers import explain_customer
 from explainers.format import fmt_count, fmt_number, fmt_pct, fmt_score, md_escape
 from explainers.local_text import local_explanation_text
-from explainers.plots import k_curve_figure, tree_figure
+from explainers import plots
+from explainers.plots import UNASSIGNED_NOTE, k_curve_figure, tree_figure
 from segmenter.constants import (ID_COLUMN, LOW_FIDELITY, PROBABILITY_COLUMN, REASONABLE_SILHOUETTE,
                                  SEGMENT_COLUMN)
 from segmenter.demo import make_demo_customers
@@ -85,7 +86,8 @@ MEANINGS_HELP = (
 FORM_HEADERS = ["Column", "Value", "What to enter"]
 RESULT_HEADERS = ["ID", "segment", "segment_name", "probability"]
 COMPARISON_HEADERS = ["Algorithm", "Segments", "Unassigned", "Separation (silhouette, higher is better)",
-                      "Davies-Bouldin (lower is better)", "Rows compared"]
+                      "Davies-Bouldin (lower is better)", "Calinski-Harabasz (higher is better)", "Rows compared"]
+COMPARISON_NOTE = UNASSIGNED_NOTE
 SEPARATION_WORDS = {"strong": "clearly separated", "reasonable": "reasonably separated",
                     "weak": "weakly separated: neighbouring segments overlap, so treat boundaries as soft",
                     "overlapping": "hardly separated: the segments overlap heavily", "unknown": "not measured"}
@@ -486,8 +488,20 @@ def comparison_rows(report: SegmentationReport) -> pd.DataFrame:
     rows = [[ALGORITHM_NAMES.get(r.get("algorithm"), str(r.get("algorithm"))),
              fmt_count(r.get("n_segments", 0)), fmt_pct(r.get("noise_fraction") or 0.0),
              fmt_score(r.get("silhouette")), fmt_score(r.get("davies_bouldin")),
-             fmt_count(r.get("rows", 0))] for r in report.comparison or []]
+             fmt_number(r.get("calinski_harabasz")), fmt_count(r.get("rows", 0))]
+            if not r.get("error") else [ALGORITHM_NAMES.get(r.get("algorithm"), str(r.get("algorithm"))), "failed",
+                                        "", "", "", "", ""]
+            for r in report.comparison or []]
     return pd.DataFrame(rows, columns=COMPARISON_HEADERS)
+
+
+def analyst_figures(report: SegmentationReport) -> tuple:
+    """The analyst views of the Segment tab, in the order of its "More views" block:
+    distributions, correlation, effect heatmap, per-segment boxes, Ward dendrogram (None
+    unless the segments came from agglomerative clustering)."""
+    dendrogram = plots.dendrogram_figure(report) if (report.params or {}).get("dendrogram") else None
+    return (plots.distributions_figure(report), plots.correlation_figure(report),
+            plots.effects_heatmap_figure(report), plots.segment_boxes_figure(report), dendrogram)
 
 
 def curve_figure(report: SegmentationReport):

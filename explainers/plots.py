@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from segmenter.errors import ParameterError
 
-from .format import feature_label, fmt_count, fmt_number, fmt_pct, fmt_score, plotly_text
+from .format import feature_label, fmt_count, fmt_number, fmt_pct, fmt_score, label, plotly_text
 from .templating import environment
 
 PALETTE = ("#2f80ed", "#eb5757", "#27ae60", "#f2994a", "#9b51e0", "#00a3a3", "#d4a017",
@@ -53,7 +53,7 @@ def _layout(fig: go.Figure, title: str, height: int = 420, subtitle: str = "") -
     fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15},
                              "subtitle": {"text": subtitle, "font": {"size": 12}}},
                       template="plotly_white", height=height, autosize=True,
-                      margin={"l": 10, "r": 10, "t": 30 + 22 * lines, "b": 40},
+                      margin={"l": 10, "r": 10, "t": 30 + 22 * lines + 10 * max(0, lines - 2), "b": 40},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0.0},
                       hoverlabel={"namelength": -1}, font={"size": 12})
     return fig
@@ -179,9 +179,11 @@ def map_figure(report) -> go.Figure:
     xs, ys = list(proj.get("x") or []), list(proj.get("y") or [])
     fig = go.Figure()
     variance = list(proj.get("explained_variance") or [])
-    umap = proj.get("method") == "umap"
+    umap, strip = proj.get("method") == "umap", proj.get("method") == "strip"
     _layout(fig, "Map of customers", height=560,
-            subtitle=("similar customers sit close together (UMAP: distances between groups mean little)"
+            subtitle=("one usable column, so a strip along it: customers are spread up and down at random "
+                      "so that they do not hide each other" if strip else
+                      "similar customers sit close together (UMAP: distances between groups mean little)"
                       if umap else "similar customers sit close together"))
     if not xs:
         return _message(fig, "This run has no map of customers.")
@@ -204,6 +206,11 @@ def map_figure(report) -> go.Figure:
                                  name="other", marker={"color": NOISE_COLOUR, "size": 5},
                                  text=[plotly_text(ids[i]) for i in stray],
                                  hovertemplate="%{text}<extra></extra>"))
+    if strip:
+        column = report.features[0] if report.features else "the column"
+        fig.update_xaxes(title_text=f"{_column_label(report, column)} (scaled)", zeroline=False)
+        fig.update_yaxes(visible=False)
+        return fig
     axis = ["first", "second"]
     for n, update in enumerate((fig.update_xaxes, fig.update_yaxes)):
         share = f" ({fmt_pct(variance[n])} of the variation)" if n < len(variance) else ""
@@ -234,9 +241,11 @@ def k_curve_figure(report) -> go.Figure:
                       secondary_y=True)
         fig.update_yaxes(title_text=label, secondary_y=True, showgrid=False)
     chosen = (report.params or {}).get("k")
+    fixed = ((report.params or {}).get("k_choice") or {}).get("basis") == "fixed"
     if chosen is not None:
         fig.add_vline(x=chosen, line_dash="dash", line_color="#52606d",
-                      annotation_text=f"chosen: {chosen}", annotation_position="top")
+                      annotation_text=f"{'your choice' if fixed else 'chosen'}: {chosen}",
+                      annotation_position="top")
     fig.update_xaxes(title_text="number of segments (k)", dtick=1)
     fig.update_yaxes(title_text="silhouette", secondary_y=False)
     return fig
@@ -280,6 +289,265 @@ def tree_figure(report) -> go.Figure:
     return fig
 
 
+# ------------------------------------------------------------------ analyst views
+#: Columns drawn in the small multiples of the data overview; boxes per row of that grid.
+MAX_DISTRIBUTIONS = 12
+GRID_COLUMNS = 3
+#: Effect sizes beyond this many standard deviations get the strongest colour.
+HEATMAP_CAP = 2.0
+SMALL_COLOUR = "#cbd2d9"
+DIVERGING = [[0.0, PALETTE[1]], [0.5, "#f7f7f7"], [1.0, PALETTE[0]]]
+#: Algorithm names in the comparison table (the app words them the same way).
+ALGORITHM_LABELS = {"kmeans": "K-Means", "hdbscan": "HDBSCAN", "gmm": "Gaussian mixture",
+                    "agglomerative": "agglomerative (Ward)"}
+UNASSIGNED_NOTE = ("Silhouette, Davies-Bouldin and Calinski-Harabasz are measured on the customers given a "
+                   "segment: HDBSCAN's Unassigned are left out.")
+
+
+def _views(report) -> dict:
+    return report.views or {}
+
+
+def _short(text: str, width: int = 28) -> str:
+    """A label short enough for a tick or subplot title (already escaped text stays escaped)."""
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
+def _column_label(report, column: str, level: str | None = None) -> str:
+    text = label(report, column)
+    return plotly_text(f"{text}: {level}" if level is not None else text)
+
+
+def _capped(shown: int, total: int, what: str) -> str:
+    return f"the {shown} of {total} {what} that differ most between segments" if total > shown else ""
+
+
+def _small_note(report, ids: list) -> str:
+    names = [plotly_text(report.segment(i).name) for i in ids if any(s.id == i for s in report.segments)]
+    return (f"left out, fewer than 5 customers: {', '.join(names)}" if names else "")
+
+
+def distributions_figure(report, limit: int = MAX_DISTRIBUTIONS) -> go.Figure:
+    """The data overview: one small chart per column over the whole table (histogram for numbers
+    and dates, level shares for categories and yes/no columns); bars standing for fewer than
+    5 customers are grey and their count is not shown."""
+    views = _views(report)
+    columns = list(views.get("columns") or [])[:limit]
+    total = int(views.get("columns_of") or len(columns))
+    if not columns:
+        fig = _layout(go.Figure(), "Distribution of each column")
+        return _message(fig, "This run has no column distributions (it was made by an older version).")
+    rows = -(-len(columns) // GRID_COLUMNS)
+    titles = [_short(_column_label(report, c["column"])) for c in columns]
+    fig = make_subplots(rows=rows, cols=GRID_COLUMNS, subplot_titles=titles,
+                        vertical_spacing=min(0.12, 0.6 / rows), horizontal_spacing=0.06)
+    capped = _capped(len(columns), total, "columns")
+    _layout(fig, "Distribution of each column" + (f" ({len(columns)} of {total})" if capped else ""),
+            height=80 + 210 * rows,
+            subtitle=(capped + "; " if capped else "all customers; ") +
+                     "grey bars stand for fewer than 5 customers")
+    for n, col in enumerate(columns):
+        r, c = n // GRID_COLUMNS + 1, n % GRID_COLUMNS + 1
+        name = _column_label(report, col["column"])
+        if "levels" in col:
+            levels = col["levels"]
+            xs = [_short(plotly_text(lv["level"]), 16) for lv in levels]
+            ys = [100 * lv["share"] if lv["share"] is not None else 0.0 for lv in levels]
+            hover = [f"{name}<br>{plotly_text(lv['level'])}: " + (
+                f"{fmt_pct(lv['share'])} ({fmt_count(lv['count'])} customers)" if lv["share"] is not None
+                else "fewer than 5 customers (or all but fewer than 5)") for lv in levels]
+            fig.add_trace(go.Bar(x=list(range(len(levels))), y=ys, text=hover, textposition="none",
+                                 marker_color=[SMALL_COLOUR if lv["small"] else PALETTE[0] for lv in levels],
+                                 hovertemplate="%{text}<extra></extra>", showlegend=False), row=r, col=c)
+            fig.update_xaxes(tickvals=list(range(len(levels))), ticktext=xs, row=r, col=c)
+            fig.update_yaxes(ticksuffix="%", row=r, col=c)
+            continue
+        edges, bars = col.get("edges") or [], col.get("bars") or []
+        if not bars:
+            continue
+        mids = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
+        widths = [b - a for a, b in zip(edges[:-1], edges[1:])]
+        peak = max([b["count"] or 0 for b in bars] + [1])
+        ys = [b["count"] if b["count"] is not None else peak * 0.03 for b in bars]
+        hover = [f"{name}<br>{fmt_number(a)} to {fmt_number(b_)}: " + (
+            f"{fmt_count(bar['count'])} customers" if bar["count"] is not None else "fewer than 5 customers")
+            for a, b_, bar in zip(edges[:-1], edges[1:], bars)]
+        if col.get("clipped"):
+            hover = [h + ("<br>(values beyond this end are counted here)" if i in (0, len(bars) - 1) else "")
+                     for i, h in enumerate(hover)]
+        fig.add_trace(go.Bar(x=mids, y=ys, width=widths, text=hover, textposition="none",
+                             marker_color=[SMALL_COLOUR if b["small"] else PALETTE[0] for b in bars],
+                             marker_line_width=0, hovertemplate="%{text}<extra></extra>", showlegend=False),
+                      row=r, col=c)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(bargap=0.05, margin={"t": fig.layout.margin.t + 34})  # room for the first row's titles
+    return fig
+
+
+def correlation_figure(report) -> go.Figure:
+    """Rank correlation between the numeric columns (the most different between segments first)."""
+    corr = _views(report).get("correlation") or {}
+    columns, values = list(corr.get("columns") or []), list(corr.get("values") or [])
+    total = int(corr.get("of") or len(columns))
+    capped = _capped(len(columns), total, "numeric columns")
+    fig = go.Figure()
+    _layout(fig, "How the columns move together" + (f" ({capped})" if capped else ""),
+            height=max(360, 160 + 22 * len(columns)),
+            subtitle="rank correlation (Spearman): 1 = rise together, -1 = one rises as the other falls")
+    if len(columns) < 2 or not values:
+        return _message(fig, "A correlation needs at least two numeric columns; this table has "
+                             f"{len(columns)}.")
+    labels = [_column_label(report, c) for c in columns]
+    hover = [[f"{labels[i]} and {labels[j]}: " + ("n/a" if v is None else f"{v:.2f}")
+              for j, v in enumerate(row)] for i, row in enumerate(values)]
+    idx = list(range(len(columns)))
+    fig.add_trace(go.Heatmap(z=values, x=idx, y=idx, zmin=-1, zmax=1, colorscale=DIVERGING, text=hover,
+                             hovertemplate="%{text}<extra></extra>", xgap=1, ygap=1,
+                             colorbar={"title": {"text": "r"}, "thickness": 10}))
+    ticks = [_short(t, 20) for t in labels]
+    fig.update_xaxes(tickvals=idx, ticktext=ticks, tickangle=-45, automargin=True)
+    fig.update_yaxes(tickvals=idx, ticktext=ticks, autorange="reversed", automargin=True)
+    return fig
+
+
+def effects_heatmap_figure(report) -> go.Figure:
+    """Segment x column heatmap of standardised differences from the rest of the customers."""
+    eff = _views(report).get("effects") or {}
+    columns, seg_ids = list(eff.get("columns") or []), list(eff.get("segments") or [])
+    values, total = list(eff.get("values") or []), int(eff.get("of") or 0)
+    omitted = [int(i) for i in eff.get("omitted") or []]
+    capped = _capped(len(columns), total, "columns and levels")
+    note = _small_note(report, omitted)
+    fig = go.Figure()
+    _layout(fig, "Every segment against the rest, column by column", height=max(400, 220 + 34 * len(seg_ids)),
+            subtitle="; ".join(t for t in ("Cohen's d against the rest: blue = higher, red = lower", capped, note)
+                               if t))
+    known = {s.id for s in report.segments}
+    rows = [i for i, s in enumerate(seg_ids) if s in known]
+    if not columns or not rows:
+        return _message(fig, "There are no differences to show.")
+    col_labels = [_column_label(report, c["feature"], c.get("level")) for c in columns]
+    seg_names = [plotly_text(report.segment(seg_ids[i]).name) for i in rows]
+    z, text = [], []
+    for i, name in zip(rows, seg_names):
+        row = values[i]
+        z.append([None if v is None else max(-HEATMAP_CAP, min(HEATMAP_CAP, v)) for v in row])
+        small = seg_ids[i] in omitted
+        text.append([f"{name}<br>{col}: " + ("fewer than 5 customers, not shown" if small else
+                                             "n/a" if v is None else f"{v:+.2f} standard deviations")
+                     for col, v in zip(col_labels, row)])
+    xs, ys = list(range(len(columns))), list(range(len(rows)))
+    fig.add_trace(go.Heatmap(z=z, x=xs, y=ys, zmin=-HEATMAP_CAP, zmax=HEATMAP_CAP, colorscale=DIVERGING,
+                             text=text, hovertemplate="%{text}<extra></extra>", xgap=1, ygap=1,
+                             colorbar={"title": {"text": "d"}, "thickness": 10}))
+    fig.update_xaxes(tickvals=xs, ticktext=[_short(c, 24) for c in col_labels], tickangle=-45, automargin=True)
+    fig.update_yaxes(tickvals=ys, ticktext=[_short(n, 22) for n in seg_names], autorange="reversed",
+                     automargin=True)
+    return fig
+
+
+def segment_boxes_figure(report) -> go.Figure:
+    """Per-segment distributions of the columns that differ most: boxes from the stored
+    quartiles, whiskers from the 5th to the 95th percentile."""
+    q = _views(report).get("quantiles") or {}
+    features, per = list(q.get("features") or []), list(q.get("segments") or [])
+    note = _small_note(report, [int(i) for i in q.get("omitted") or []])
+    known = {s.id: s for s in report.segments}
+    per = [p for p in per if int(p["id"]) in known]
+    if not features or not per:
+        fig = _layout(go.Figure(), "Each segment's spread on its top traits", subtitle=note)
+        return _message(fig, "No segment has 5 or more customers to draw, or there are no numeric columns."
+                        if features else "There are no numeric columns to draw.")
+    cols = 2 if len(features) > 1 else 1
+    rows = -(-len(features) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[_short(_column_label(report, f), 40) for f in features],
+                        vertical_spacing=min(0.1, 0.6 / rows), horizontal_spacing=0.08)
+    _layout(fig, "Each segment's spread on the columns that differ most", height=100 + 240 * rows,
+            subtitle="; ".join(t for t in ("box: middle half of the customers, line: median, whiskers: 5th to "
+                                           "95th percentile", note) if t))
+    for n, f in enumerate(features):
+        r, c = n // cols + 1, n % cols + 1
+        for p in per:
+            seg, stats = known[int(p["id"])], (p.get("stats") or {}).get(f) or {}
+            if stats.get("median") is None:
+                continue
+            name = plotly_text(seg.name)
+            fig.add_trace(go.Box(x=[_short(name, 18)], q1=[stats["q1"]], median=[stats["median"]], q3=[stats["q3"]],
+                                 lowerfence=[stats["p05"]], upperfence=[stats["p95"]], name=name,
+                                 legendgroup=str(seg.id), showlegend=(n == 0),
+                                 marker_color=segment_colour(seg), line_width=1.5), row=r, col=c)
+        fig.update_xaxes(showticklabels=False, row=r, col=c)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(margin={"t": fig.layout.margin.t + 34},  # room for the first row's titles
+                      legend={"y": -30 / fig.layout.height})
+    return fig
+
+
+def dendrogram_figure(report) -> go.Figure:
+    """Ward (agglomerative): the top of the merge tree, leaves coloured by segment, the cut marked."""
+    gram = (report.params or {}).get("dendrogram") or {}
+    fig = go.Figure()
+    k = (report.params or {}).get("k")
+    sample = (f" (on the {fmt_count(report.n_fit_rows)} customers fitted)"
+              if report.n_fit_rows and report.n_fit_rows < report.n_rows else "")
+    _layout(fig, "How Ward clustering merged the customers", height=460,
+            subtitle=f"the top of the tree of merges{sample}: each leaf is a group of customers, a higher "
+                     f"join = less alike; the dashed line cuts the tree into {k} segments")
+    if not gram.get("icoord"):
+        return _message(fig, "The tree of merges is only drawn for agglomerative (Ward) segmentations.")
+    xs, ys = [], []
+    for ic, dc in zip(gram["icoord"], gram["dcoord"]):
+        xs += list(ic) + [None]
+        ys += list(dc) + [None]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#52606d", "width": 1.2},
+                             hoverinfo="skip", showlegend=False))
+    sizes = list(gram.get("leaf_sizes") or [])
+    segs = list(gram.get("leaf_segments") or [])
+    leaves = len(gram.get("leaves") or sizes)
+    by_id = {s.id: s for s in report.segments}
+    lx = [5 + 10 * i for i in range(leaves)]
+    words = [("fewer than 5" if 0 < n < 5 else fmt_count(n)) for n in sizes] or [""] * leaves
+    seg_of = [by_id.get(s) for s in segs] if segs else [None] * leaves
+    fig.add_trace(go.Scatter(
+        x=lx, y=[0] * leaves, mode="markers", showlegend=False,
+        marker={"size": 10, "symbol": "square",
+                "color": [segment_colour(s) if s is not None else NOISE_COLOUR for s in seg_of]},
+        text=[f"{plotly_text(s.name) if s is not None else 'group'}: {w} customers" for s, w in zip(seg_of, words)],
+        hovertemplate="%{text}<extra></extra>"))
+    cut = gram.get("cut_height")
+    if cut is not None:
+        fig.add_hline(y=cut, line_dash="dash", line_color=PALETTE[1],
+                      annotation_text=f"cut: {k} segments", annotation_position="top left")
+    fig.update_xaxes(tickvals=lx, ticktext=words, tickangle=-60, title_text="customers in each leaf",
+                     showgrid=False, zeroline=False)
+    fig.update_yaxes(title_text="merge distance (Ward)", rangemode="tozero")
+    return fig
+
+
+def algorithms_figure(report) -> go.Figure:
+    """All four algorithms on the same sample, as a table (with the note on the Unassigned)."""
+    rows = list(report.comparison or [])
+    fig = go.Figure()
+    _layout(fig, "The same table segmented by each algorithm", height=250 + 32 * max(len(rows), 1),
+            subtitle=UNASSIGNED_NOTE)
+    if not rows:
+        return _message(fig, "The algorithms were not compared in this run.")
+    head = ["Algorithm", "Segments", "Unassigned", "Silhouette (higher = better)",
+            "Davies-Bouldin (lower = better)", "Calinski-Harabasz (higher = better)", "Customers compared"]
+    cells = [[ALGORITHM_LABELS.get(r.get("algorithm"), plotly_text(r.get("algorithm"))) for r in rows]]
+    failed = ["failed" if r.get("error") else None for r in rows]
+    cells.append([f or fmt_count(r.get("n_segments", 0)) for r, f in zip(rows, failed)])
+    cells.append([f or fmt_pct(r.get("noise_fraction") or 0.0) for r, f in zip(rows, failed)])
+    cells.append([f or fmt_score(r.get("silhouette")) for r, f in zip(rows, failed)])
+    cells.append([f or fmt_score(r.get("davies_bouldin")) for r, f in zip(rows, failed)])
+    cells.append([f or fmt_number(r.get("calinski_harabasz")) for r, f in zip(rows, failed)])
+    cells.append([f or fmt_count(r.get("rows", 0)) for r, f in zip(rows, failed)])
+    fig.add_trace(go.Table(header={"values": head, "fill_color": "#e4e7eb", "align": "left"},
+                           cells={"values": cells, "align": "left", "height": 28}))
+    fig.update_layout(margin={"b": 10})
+    return fig
+
+
 def all_figures(report) -> list[tuple[str, go.Figure]]:
     """(key, figure) for the overview and every real segment; views a run lacks are left out."""
     out = [("sizes", sizes_figure(report)), ("map", map_figure(report))]
@@ -287,6 +555,13 @@ def all_figures(report) -> list[tuple[str, go.Figure]]:
         out.append(("k_curve", k_curve_figure(report)))
     if report.cluster_tree or any(s.persistence is not None for s in report.real_segments):
         out.append(("tree", tree_figure(report)))
+    if (report.params or {}).get("dendrogram"):
+        out.append(("dendrogram", dendrogram_figure(report)))
+    if report.comparison:
+        out.append(("algorithms", algorithms_figure(report)))
+    if report.views:
+        out += [("distributions", distributions_figure(report)), ("correlation", correlation_figure(report)),
+                ("effects", effects_heatmap_figure(report)), ("boxes", segment_boxes_figure(report))]
     for seg in report.real_segments:
         out.append((f"drivers-{seg.id}", drivers_figure(report, seg.id)))
         out.append((f"comparison-{seg.id}", comparison_figure(report, seg.id)))
@@ -307,4 +582,5 @@ def save_figures(report, out_dir: str | Path) -> list[Path]:
 
 
 __all__ = ["sizes_figure", "drivers_figure", "comparison_figure", "map_figure", "k_curve_figure",
-           "tree_figure", "all_figures", "save_figures", "segment_colour", "PlotsPage"]
+           "tree_figure", "distributions_figure", "correlation_figure", "effects_heatmap_figure",
+           "segment_boxes_figure", "dendrogram_figure", "algorithms_figure", "all_figures", "save_figures", "segment_colour", "PlotsPage"]

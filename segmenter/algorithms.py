@@ -190,6 +190,19 @@ def _ward_labels(X: np.ndarray, ks: list, seed: int, X_all: np.ndarray) -> dict:
 DENDROGRAM_LEAVES = 30
 
 
+def _leaf_sizes_and_segments(tree: np.ndarray, leaves: list, labels: np.ndarray) -> tuple[list, list]:
+    """Rows under each leaf of a truncated dendrogram, and the segment of its rows."""
+    n = len(tree) + 1
+    sizes, segments = [], []
+    for node in leaves:
+        node = int(node)
+        sizes.append(1 if node < n else int(tree[node - n, 3]))
+        while node >= n:  # any row under the node: follow the left children down
+            node = int(tree[node - n, 0])
+        segments.append(int(labels[node]))
+    return sizes, segments
+
+
 def fit_agglomerative(X: np.ndarray, k: int | None = None, k_range: tuple[int, int] = (2, 12),
                       seed: int = 0, n_rows: int | None = None, curve: bool = True) -> ClusterFit:
     """Ward clustering; new rows go to the nearest segment centre. Keeps the top of the tree."""
@@ -200,9 +213,11 @@ def fit_agglomerative(X: np.ndarray, k: int | None = None, k_range: tuple[int, i
     labels, _ = _relabel_by_size(fcluster(tree, k, criterion="maxclust"))
     k = int(labels.max())
     centres = np.vstack([X[labels == c].mean(axis=0) for c in range(1, k + 1)])
-    top = dendrogram(tree, truncate_mode="lastp", p=min(DENDROGRAM_LEAVES, len(X)), no_plot=True)
+    # at least k leaves, so that every leaf lies inside one segment
+    top = dendrogram(tree, truncate_mode="lastp", p=min(max(DENDROGRAM_LEAVES, k), len(X)), no_plot=True)
+    sizes, segments = _leaf_sizes_and_segments(tree, top["leaves"], labels)
     gram = {"icoord": np.round(top["icoord"], 3).tolist(), "dcoord": np.round(top["dcoord"], 4).tolist(),
-            "leaves": [str(x) for x in top["ivl"]],
+            "leaves": [str(x) for x in top["ivl"]], "leaf_sizes": sizes, "leaf_segments": segments,
             "cut_height": float((tree[-k, 2] + tree[-k + 1, 2]) / 2) if 1 < k < len(tree) else None}
     return ClusterFit("agglomerative", labels, _fuzzy_membership(_nearest(X, centres)), centres,
                       {"k": k, "linkage": "ward", "k_choice": why, "dendrogram": gram}, k_curve=points)

@@ -26,6 +26,7 @@ from .metrics import quality_metrics, stability
 from .preprocess import CLIP_QUANTILES, Preprocessor
 from .profile import profile_segments
 from .report import NOISE_NAME, Segment, SegmentationReport
+from .views import view_data
 from .schema import ColumnKind, Schema, apply_schema, customer_ids, infer_schema, profile_values
 
 Progress = Callable[[float, str], None]
@@ -204,6 +205,8 @@ class CustomerSegmenter:
         progress(0.75, "Profiling segments")
         numeric, categorical = self._numeric_and_categorical(schema)
         prof = profile_segments(features, labels, numeric, categorical)
+        views = view_data(features, labels, prof, numeric, categorical,
+                          {c: schema.kind_of(c) for c in schema.features}, self.seed)
         derived, self.derived_meanings_ = derived_columns(features, schema.meanings)
         if len(derived.columns):  # described per segment, never a feature (nor a name word)
             more = profile_segments(derived, labels, list(derived.columns), [])
@@ -220,7 +223,7 @@ class CustomerSegmenter:
         checks = {"implausible": [f.to_dict() for f in findings], "implausible_rows": int(implausible.sum()),
                   "dropped_rows": dropped}
         self.report_ = self._build_report(schema, fit, metrics, prof, assignments, comparison,
-                                          X_fit, fit_rows, n, table, checks, outcome)
+                                          X_fit, fit_rows, n, table, checks, outcome).replace(views=views)
         progress(1.0, "Segmentation done")
         return self
 

@@ -91,7 +91,8 @@ def profile_segments(features: pd.DataFrame, labels: np.ndarray, numeric: list[s
 
     Returns a JSON-ready dict: ``overall`` statistics and ``segments`` keyed by id, each
     with ``size``, ``share``, ``numeric``, ``categorical``, ``categorical_lift`` and
-    ``distinguishing`` (features ranked by absolute effect size).
+    ``distinguishing`` (features ranked by absolute effect size); ``level_effects`` holds the
+    standardised share difference of every category level per segment (for the views).
     """
     labels = np.asarray(labels)
     n = len(labels)
@@ -117,5 +118,8 @@ def profile_segments(features: pd.DataFrame, labels: np.ndarray, numeric: list[s
             "numeric": num_seg.get(seg, {}), "categorical": cat_shares.get(seg, {}),
             "categorical_lift": cat_lift.get(seg, {}), "distinguishing": ranked,
         }
+    level_effects = {int(seg): {col: {str(level): float(v) for level, v in levels.items()}
+                                for col, levels in cols.items()}
+                     for seg, cols in cat_extra["effects"].items()}
     return {"overall": {"numeric": num_overall, "categorical": cat_extra["overall"]},
-            "segments": segments}
+            "segments": segments, "level_effects": level_effects}

@@ -70,6 +70,7 @@ class SegmentationReport:
     meanings: dict = field(default_factory=dict)  # column -> ColumnMeaning as a dict (segmenter.meanings)
     profile_columns: list = field(default_factory=list)  # labels/outcomes shown per segment, never features
     derived_columns: list = field(default_factory=list)  # numbers derived from features (a total spend), profiled only
+    views: dict = field(default_factory=dict)  # bounded data of the analyst views (segmenter.views)
     schema_version: str = SCHEMA_VERSION
 
     # ----------------------------------------------------------------- lookups

@@ -171,6 +171,9 @@ def test_hostile_table_text_is_shown_as_text(browser, app_url, tmp_path):
     page.get_by_role("button", name="Find segments").click()
     page.locator("#segment-summary").get_by_text("90 customers", exact=False).wait_for()
     idle(page)
+    page.locator("#view-effects .main-svg").first.wait_for()  # a level shown as text in the views
+    assert "plan: <script>ale" in page.locator("#view-effects .main-svg").first.text_content()
+    assert page.locator("#view-effects script, #view-distributions script").count() == 0
     tab(page, "4 Personas")
     page.locator("#persona-cards .se-card").first.wait_for()
     assert page.locator("#persona-cards").get_by_text("<script>alert(1)</script>", exact=False).count()
@@ -193,4 +196,87 @@ def test_narrow_phone_width(browser, app_url):
     shot(page, "11-mobile-personas", full_page=False)
     page.locator("#persona-cards .se-card").nth(1).scroll_into_view_if_needed()
     shot(page, "12-mobile-card", full_page=False)
+    page.close()
+
+
+#: The analyst views of the Segment tab (``app.more_views_block``), by element id.
+VIEWS = ("view-distributions", "view-correlation", "view-effects", "view-boxes")
+
+
+def plot_traces(page, elem_id: str) -> int:
+    """Traces with data in the Plotly chart inside ``#elem_id`` (0 until it is drawn)."""
+    return page.evaluate("""id => {
+        const plot = document.querySelector(`#${id} .js-plotly-plot`);
+        return plot && plot.data ? plot.data.filter(t => (t.x && t.x.length) || (t.z && t.z.length)
+            || (t.q1 && t.q1.length)).length : 0;
+    }""", elem_id)
+
+
+def wait_drawn(page, elem_id: str) -> None:
+    page.locator(f"#{elem_id} .js-plotly-plot .main-svg").first.wait_for()
+    page.wait_for_function("""id => { const p = document.querySelector(`#${id} .js-plotly-plot`);
+        return p && p.data && p.data.length > 0; }""", arg=elem_id, polling=100)
+
+
+def test_analyst_views_and_the_ward_dendrogram(browser, app_url):
+    page = open_app(browser, app_url)
+    wait_segmented(page)
+    idle(page)
+    for elem_id in VIEWS:
+        wait_drawn(page, elem_id)
+        assert plot_traces(page, elem_id) > 0, elem_id
+    assert page.locator("#view-dendrogram").count() == 0 or not page.locator("#view-dendrogram").is_visible()
+    note = page.locator("#comparison-note")
+    visible(note.get_by_text("Unassigned are left out", exact=False))
+    assert page.get_by_text("Calinski-Harabasz (higher is better)").count()
+    page.locator("#view-distributions").scroll_into_view_if_needed()
+    shot(page, "13-views-overview")
+    page.locator("#view-effects").scroll_into_view_if_needed()
+    shot(page, "14-views-effects-boxes", full_page=False)
+
+    page.get_by_label("How to find segments").click()
+    page.get_by_role("option", name=re.compile(r"^Agglomerative")).click()
+    page.get_by_role("button", name="Find segments").click()
+    wait_drawn(page, "view-dendrogram")
+    idle(page)
+    leaves = page.evaluate("""() => document.querySelector('#view-dendrogram .js-plotly-plot').data[1].x.length""")
+    assert leaves == 30
+    page.locator("#segment-summary").get_by_text("agglomerative", exact=False).first.wait_for()
+    page.locator("#view-dendrogram").scroll_into_view_if_needed()
+    shot(page, "15-views-dendrogram", full_page=False)
+    shot(page, "16-views-segment-tab")
+    page.close()
+
+
+#: Figures of plots.html for a Ward run of the demo table (div id -> what it shows).
+PLOTS_HTML_FIGURES = ("sizes", "map", "k_curve", "dendrogram", "algorithms", "distributions", "correlation",
+                      "effects", "boxes", "drivers-1", "comparison-1")
+
+
+def test_plots_html_written_by_the_cli_has_every_view(browser, tmp_path):
+    import subprocess
+    import sys
+
+    def cli(*args):
+        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=PATIENCE_MS / 1000)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    cli("demo", "--rows", "1500", "--out", "demo.csv")
+    cli("run", "demo.csv", "--algorithm", "agglomerative", "--k", "6", "--out", "out", "--quiet")
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto((tmp_path / "out" / "plots.html").as_uri())
+    counts = {}
+    for key in PLOTS_HTML_FIGURES:
+        elem_id = f"plot-{key}"
+        page.locator(f"#{elem_id} .main-svg").first.wait_for()
+        counts[key] = page.evaluate("""id => { const p = document.getElementById(id);
+            return p.data.filter(t => (t.x && t.x.length) || (t.z && t.z.length) || (t.q1 && t.q1.length)
+                || (t.cells && t.cells.values && t.cells.values.length)).length; }""", elem_id)
+    assert all(n > 0 for n in counts.values()), counts
+    assert page.evaluate("document.getElementById('plot-dendrogram').data[1].x.length") == 30
+    header = page.evaluate("document.getElementById('plot-algorithms').data[0].header.values")
+    assert "Calinski-Harabasz (higher = better)" in header
+    page.locator("#plot-effects").scroll_into_view_if_needed()
+    shot(page, "17-plots-html", full_page=True)
     page.close()

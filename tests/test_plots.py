@@ -137,8 +137,10 @@ def test_save_figures_writes_one_offline_file(hdbscan_report, tmp_path):
     assert [t for t, attrs in tags.seen if t == "link" or "src" in attrs or "href" in attrs] == []
     assert not re.search(r"<script[^>]*\bsrc=", page)
     assert len(page) > 1_000_000  # plotly.js is inlined
-    assert page.count("Plotly.newPlot") == 3 + 2 * len(hdbscan_report.real_segments)  # no k curve
-    for key in ("sizes", "map", "tree", "drivers-1", "comparison-1"):
+    # sizes, map, tree, algorithms, 4 analyst views, 2 per segment; no k curve, no dendrogram
+    assert page.count("Plotly.newPlot") == 8 + 2 * len(hdbscan_report.real_segments)
+    for key in ("sizes", "map", "tree", "drivers-1", "comparison-1", "algorithms", "distributions",
+                "correlation", "effects", "boxes"):
         assert f'id="plot-{key}"' in page
     assert '<meta name="viewport"' in page
 
