@@ -52,6 +52,7 @@ PREVIEW_ROWS = 20
 PREVIEW_CELL_CHARS = 60
 RESULT_ROWS = 200
 DEMO_SOURCE = "the demo table"
+APP_COMPARE = True  # the Segment tab's table of all four algorithms on the same sample
 DEMO_RUNS_KEPT = 4  # demo analyses kept in memory (one per combination of settings tried)
 SESSION_ROOT = "segment-explainer-sessions"
 
@@ -363,7 +364,9 @@ def segment_params(algorithm: str, k: float | None, min_cluster_size: float | No
 
 def run_analysis(session: AppSession, params: dict, progress: Progress | None = None) -> AppSession:
     """Segment the session's table (the demo table's runs are shared: :func:`_demo_analysis`)."""
-    settings = {**session.choices.fit_params(), **params}
+    # The Segment tab shows every algorithm side by side, so the app asks for the comparison
+    # (the library and the CLI leave it off unless asked: ``compare=True`` / ``--compare``).
+    settings = {"compare": APP_COMPARE, **session.choices.fit_params(), **params}
     if session.source == DEMO_SOURCE:
         analysis = _demo_analysis(session.table, settings, progress)
     else:

@@ -61,6 +61,17 @@ def _no_progress(fraction: float, message: str) -> None:
     return None
 
 
+COMPARISON_NOT_RUN = "not run (pass --compare)"
+
+
+def comparison_note(comparison: list, asked: bool) -> str:
+    """What the report says about the side-by-side comparison of algorithms."""
+    if not asked:
+        return COMPARISON_NOT_RUN
+    rows = max((int(c.get("rows", 0)) for c in comparison), default=0)
+    return f"run: {len(comparison)} algorithms fitted on the same {rows:,} sampled rows"
+
+
 class CustomerSegmenter:
     """Segment a customer table and describe every segment.
 
@@ -78,7 +89,10 @@ class CustomerSegmenter:
     stratify : column whose levels keep their shares in the fit sample (e.g. a region);
         None samples uniformly. Either way the sample is seeded and every row is assigned.
     stability_runs : refits on 80% resamples used to measure stability (0 to skip).
-    compare : also fit every algorithm on a sample and report their metrics side by side.
+    compare : also fit every algorithm on a sample of :data:`COMPARE_SAMPLE_SIZE` rows and report
+        their metrics side by side (``report_.comparison``). Off by default: it fits three more
+        algorithms for a table the user rarely reads; ``report_.params["comparison"]`` says
+        whether it was run (``cli.py run --compare``).
     projection : the 2-D map of customers: "pca" (fast, the default) or "umap" (needs the
         umap-learn package; slower, but keeps segments apart on the map).
     weights : ``{column: weight}``: 1 is a column's default say in the segments, 2 doubles it,
@@ -97,7 +111,7 @@ class CustomerSegmenter:
                  min_samples: int | None = None, seed: int = 0, features: list | None = None,
                  exclude: list | None = None, types: dict | None = None,
                  id_column: str | None = None, fit_sample_size: int | None = None,
-                 stability_runs: int = 3, compare: bool = True, stratify: str | None = None,
+                 stability_runs: int = 3, compare: bool = False, stratify: str | None = None,
                  projection: str = "pca", weights: dict | None = None, meanings: dict | None = None,
                  drop_implausible: bool = False):
         self.algorithm = algorithm
@@ -347,6 +361,7 @@ class CustomerSegmenter:
                   "stratify": self.stratify, "weights": dict(self.weights or {}),
                   "meanings_changed": sorted(c for c, m in schema.meanings.items() if m.source != "inferred"),
                   "drop_implausible": bool(self.drop_implausible),
+                  "comparison": comparison_note(comparison, self.compare),
                   **fit.params}
         summary = {
             "n_rows": n, "n_columns": int(table.shape[1]),

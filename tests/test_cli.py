@@ -197,3 +197,19 @@ def test_demo_writes_the_sample_files(tmp_path, capsys):
     assert len(parts) == 4 and sum(len(pd.read_parquet(p)) for p in parts) == 4000
     assert main(["demo", "--out", str(tmp_path / "demo.txt")]) == 2
     assert "should end in .csv or .parquet" in capsys.readouterr().err
+
+
+def test_comparison_runs_only_with_compare(demo_run, tmp_path):
+    """Without --compare the report says the comparison was not run and holds none; with it,
+    every algorithm is in it."""
+    report = json.loads((demo_run / "report.json").read_text())
+    assert report["params"]["comparison"] == "not run (pass --compare)"
+    assert report["comparison"] == []
+    out = tmp_path / "compared"
+    result = in_process("run", "demo", "--algorithm", "kmeans", "--k", "6", "--compare", "--out", str(out),
+                        "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "not run" not in result.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert [c["algorithm"] for c in report["comparison"]] == ["kmeans", "hdbscan", "gmm", "agglomerative"]
+    assert report["params"]["comparison"].startswith("run: 4 algorithms")
