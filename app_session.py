@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import math
 import shutil
 import tempfile
@@ -404,6 +405,28 @@ def _demo_analysis(table: pd.DataFrame, settings: dict, progress: Progress | Non
         elif progress is not None:
             progress(1.0, "Segments ready")
         return _DEMO_RUNS[key]
+
+
+#: The Segment tab's opening settings (algorithm "auto", k and smallest segment automatic, seed 0).
+OPENING_SETTINGS = ("auto", 0, 0, 0)
+
+
+def warm_demo() -> threading.Thread:
+    """Start segmenting the demo table with the page's opening settings in the background.
+
+    Called when the server starts, so the first visitor's page gets the shared demo run (see
+    :func:`_demo_analysis`) instead of waiting for it; a visitor arriving before it is done
+    waits for the same run (the lock), never a second one. Returns the (daemon) thread.
+    """
+    def run() -> None:
+        try:
+            run_analysis(demo_session(), segment_params(*OPENING_SETTINGS))
+        except Exception:  # the page computes it itself then, and shows any error in words
+            logging.getLogger("segment_explainer.app").exception("warming up the demo run failed")
+
+    thread = threading.Thread(target=run, name="demo-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def summary_markdown(report: SegmentationReport) -> str:

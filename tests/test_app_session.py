@@ -40,3 +40,19 @@ def test_a_rename_leaves_the_shared_analysis_as_it_was(kmeans_explained, kmeans_
     renamed = sup.rename(session, 1, "Renamed by one visitor")
     assert renamed.report.segment(1).name == "Renamed by one visitor"
     assert [s.name for s in shared.report.segments] == before and session.analysis is shared
+
+
+def test_the_warm_up_computes_the_opening_demo_run_the_page_then_shares(monkeypatch):
+    """The server's warm-up runs the page's opening settings once; the first visitor gets that run."""
+    calls = []
+
+    def fake_analyse(table, progress=None, **settings):
+        calls.append(settings)
+        return object()
+
+    monkeypatch.setattr(sup, "analyse", fake_analyse)
+    monkeypatch.setattr(sup, "_DEMO_RUNS", {})
+    sup.warm_demo().join(timeout=60)
+    assert len(calls) == 1 and calls[0]["compare"] is sup.APP_COMPARE
+    page = sup.run_analysis(sup.demo_session(), sup.segment_params("auto", 0, 0, 0))  # the page's opening run
+    assert len(calls) == 1 and page.analysis is next(iter(sup._DEMO_RUNS.values()))
