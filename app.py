@@ -483,5 +483,6 @@ demo = build_app()
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     sup.sweep_session_dirs(base=FILES_BASE)
+    sup.warm_demo()  # the opening demo run, computed while the server starts (shared by every visitor)
     demo.launch(max_file_size=f"{sup.MAX_UPLOAD_MB}mb", theme=gr.themes.Soft(), css=CSS,
                 footer_links=["api"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import math
 import shutil
 import tempfile
@@ -55,6 +56,7 @@ PREVIEW_CELL_CHARS = 60
 RESULT_ROWS = 200
 PROBLEM_LINES = 20  # rows a prediction left out, listed on the Predict tab
 DEMO_SOURCE = "the demo table"
+APP_COMPARE = True  # the Segment tab's table of all four algorithms on the same sample
 DEMO_RUNS_KEPT = 4  # demo analyses kept in memory (one per combination of settings tried)
 SESSION_ROOT = "segment-explainer-sessions"
 #: Shown where the results of the previous table were, as soon as a new table is loaded.
@@ -409,7 +411,9 @@ def segment_params(algorithm: str, k: float | None, min_cluster_size: float | No
 
 def run_analysis(session: AppSession, params: dict, progress: Progress | None = None) -> AppSession:
     """Segment the session's table (the demo table's runs are shared: :func:`_demo_analysis`)."""
-    settings = {**session.choices.fit_params(), **params}
+    # The Segment tab shows every algorithm side by side, so the app asks for the comparison
+    # (the library and the CLI leave it off unless asked: ``compare=True`` / ``--compare``).
+    settings = {"compare": APP_COMPARE, **session.choices.fit_params(), **params}
     if session.source == DEMO_SOURCE:
         analysis = _demo_analysis(session.table, settings, progress)
     else:
@@ -447,6 +451,28 @@ def _demo_analysis(table: pd.DataFrame, settings: dict, progress: Progress | Non
         elif progress is not None:
             progress(1.0, "Segments ready")
         return _DEMO_RUNS[key]
+
+
+#: The Segment tab's opening settings (algorithm "auto", k and smallest segment automatic, seed 0).
+OPENING_SETTINGS = ("auto", 0, 0, 0)
+
+
+def warm_demo() -> threading.Thread:
+    """Start segmenting the demo table with the page's opening settings in the background.
+
+    Called when the server starts, so the first visitor's page gets the shared demo run (see
+    :func:`_demo_analysis`) instead of waiting for it; a visitor arriving before it is done
+    waits for the same run (the lock), never a second one. Returns the (daemon) thread.
+    """
+    def run() -> None:
+        try:
+            run_analysis(demo_session(), segment_params(*OPENING_SETTINGS))
+        except Exception:  # the page computes it itself then, and shows any error in words
+            logging.getLogger("segment_explainer.app").exception("warming up the demo run failed")
+
+    thread = threading.Thread(target=run, name="demo-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def summary_markdown(report: SegmentationReport) -> str:

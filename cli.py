@@ -172,13 +172,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                   min_cluster_size=args.min_cluster_size, fit_sample_size=args.sample_size,
                   stratify=args.stratify, projection=args.map, weights=weights,
                   meanings=read_overrides(args.meanings) if args.meanings else None,
-                  drop_implausible=args.drop_implausible)
+                  drop_implausible=args.drop_implausible, compare=args.compare)
     with progress_bar(not args.quiet) as progress:
         analysis = analyse(table, progress=progress, **params)
         written = write_run(analysis, Path(args.out), progress=progress)
     report = analysis.report
     print(f"{report.n_rows:,} customers -> {len(report.real_segments)} segments "
           f"({report.algorithm}); wrote {', '.join(p.name for p in written)} to {args.out}")
+    if not args.compare:
+        print("comparison of the other algorithms: not run (pass --compare)")
     return 0
 
 
@@ -273,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="corrections of the column meanings, a JSON or YAML file (see 'cli.py meanings')")
     run.add_argument("--drop-implausible", action="store_true",
                      help="leave out rows with implausible values (birth year before 1900, placeholder incomes)")
+    run.add_argument("--compare", action="store_true",
+                     help="also fit K-Means, HDBSCAN, Gaussian mixture and agglomerative clustering on a "
+                          "sample and report them side by side (report.json 'comparison'; a few seconds more)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)

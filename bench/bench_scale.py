@@ -21,8 +21,10 @@ already imported:
   plain HDBSCAN fit that would run longer is not run and is extrapolated from the
   smaller sizes of the same run. The table says so.
 
-Publishes a Markdown table to BENCHMARKS.md (and ``bench/results/scale.md``); ``--out FILE``
-writes it to FILE instead, for experiments.
+A profiling aid (where the time goes, stage by stage, in one process with the imports already
+done); what a user waits for is ``bench/bench_cli.py`` (wall clock of ``cli.py run`` as a fresh
+process), which is what BENCHMARKS.md publishes. This prints its table, and ``--out FILE``
+writes it to FILE; it is not published.
 """
 from __future__ import annotations
 
@@ -300,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-max-rows", type=int, default=100_000)
     parser.add_argument("--no-plain", action="store_true")
     parser.add_argument("--timeout", type=float, default=3600.0)
-    parser.add_argument("--out", default=None, help="write here instead of publishing to BENCHMARKS.md")
+    parser.add_argument("--out", default=None, help="also write the Markdown table here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -376,10 +378,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        from bench.publish import publish
-
-        publish("scale", text)
     print(text)
     return 0
 

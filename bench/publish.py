@@ -12,9 +12,9 @@ RESULTS = ROOT / "bench" / "results"
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 #: Sections in BENCHMARKS.md: result file stem -> the command that rewrites it.
 SECTIONS = {
-    "scale": "python bench/bench_scale.py --sizes 10000,100000,1000000 --repeats 3 --repeats-large 3",
+    "cli": "python bench/bench_cli.py --sizes 10000,100000,1000000 --repeats 3 --repeats-large 1",
     "shap": "python bench/bench_shap.py",
-    "chat": "python bench/bench_chat.py",
+    "chat": "python bench/bench_chat.py --sizes 5000 100000",
     "app": "python bench/bench_app.py",
 }
 

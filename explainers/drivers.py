@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -89,14 +90,24 @@ class Surrogate:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(self.model.predict_proba(X))
 
+    @cached_property
+    def explainer(self):
+        """``shap.TreeExplainer`` of the surrogate, built on first use and kept: building it
+        reads every tree (a quarter of a second), which one customer's explanation should not
+        pay again. Never saved: pickling and copies leave it out and rebuild it when needed."""
+        import shap  # slow to import; only needed here
+
+        return shap.TreeExplainer(self.model.booster_)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "explainer"}
+
     def shap_values(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """SHAP values of shape (rows, columns, classes) and the expected value per class.
 
         ``values[i, :, k].sum() + expected[k] == margins(X)[i, k]`` (additivity).
         """
-        import shap  # slow to import; only needed here
-
-        explainer = shap.TreeExplainer(self.model.booster_)
+        explainer = self.explainer
         with warnings.catch_warnings():  # binary models: a notice about shap's output format
             warnings.filterwarnings("ignore", message="LightGBM binary classifier", category=UserWarning)
             values = explainer.shap_values(X)

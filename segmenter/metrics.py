@@ -76,6 +76,7 @@ def stability(X: np.ndarray, fit: ClusterFit, refit: Callable[[np.ndarray], Clus
                 union = np.logical_or(mine, theirs).sum()
                 best = max(best, np.logical_and(mine, theirs).sum() / union if union else 0.0)
             jaccards[s].append(float(best))
-    return {"ari_mean": float(np.mean(aris)) if aris else None, "runs": runs,
+    return {"ari_mean": float(np.mean(aris)) if aris else None,
+            "ari_std": float(np.std(aris)) if aris else None, "runs": runs,
             "fraction": fraction,
             "segment_jaccard": {str(s): float(np.mean(v)) for s, v in jaccards.items()}}

@@ -143,18 +143,28 @@ class SegmentationReport:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                if f.name not in ("assignments", "segments")}
         out["segments"] = [dataclasses.asdict(s) for s in self.segments]
-        if include_assignments:
-            out["assignments"] = {c: self.assignments[c].tolist() for c in self.assignments.columns}
         order = ["schema_version", "algorithm", "params", "n_rows", "n_fit_rows", "id_column",
                  "features", "feature_types", "excluded_columns", "data_summary", "metrics",
                  "explanation", "segments"]
         ordered = {k: out[k] for k in order}
         ordered.update({k: v for k, v in out.items() if k not in ordered})
-        return _jsonable(ordered)
+        ordered = _jsonable(ordered)
+        if include_assignments:
+            ordered["assignments"] = self._assignments_lists()
+        return ordered
+
+    def _assignments_lists(self) -> dict:
+        """The assignments as plain lists, a column at a time (not cell by cell: a million rows)."""
+        return {str(c): _column_list(self.assignments[c]) for c in self.assignments.columns}
 
     def to_json(self, path: str | Path | None = None, include_assignments: bool = True) -> str:
-        text = json.dumps(self.to_dict(include_assignments), indent=1, allow_nan=False,
+        """The report as JSON, indented; the per-customer assignments (the bulk of a big table's
+        report) are written compactly on their own line, by the json module's C encoder."""
+        text = json.dumps(self.to_dict(include_assignments=False), indent=1, allow_nan=False,
                           ensure_ascii=False)
+        if include_assignments:
+            rows = json.dumps(self._assignments_lists(), allow_nan=False, ensure_ascii=False)
+            text = f'{text[:-2]},\n "assignments": {rows}\n}}'
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -188,6 +198,19 @@ class SegmentationReport:
         except json.JSONDecodeError as exc:
             raise DataError(f"The report file is not valid JSON ({exc.msg} at line {exc.lineno}).") from exc
         return cls.from_dict(data)
+
+
+def _column_list(values: pd.Series) -> list:
+    """A column as JSON-ready Python values: numbers as int/float (NaN and inf as None)."""
+    array = values.to_numpy()
+    if array.dtype.kind in "iub":
+        return array.tolist()
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        return array.tolist() if finite.all() else [v if ok else None for v, ok in zip(array.tolist(), finite)]
+    if pd.api.types.infer_dtype(array, skipna=False) == "string":
+        return array.tolist()
+    return _jsonable(array.tolist())
 
 
 def _jsonable(value: Any) -> Any:

@@ -53,7 +53,7 @@ def demo():
 def kmeans_model(demo):
     from segmenter.model import CustomerSegmenter
 
-    return CustomerSegmenter(algorithm="kmeans", seed=0).fit(demo.table)
+    return CustomerSegmenter(algorithm="kmeans", seed=0, compare=True).fit(demo.table)
 
 
 @pytest.fixture(scope="session")

@@ -103,3 +103,19 @@ def test_leaving_removes_the_visitors_own_files_and_nobody_elses(tmp_path, monke
     assert tmp_path in mine.parents  # the visitor's files live under the folder Gradio serves from
     app.on_unload(SimpleNamespace(session_hash="visitor-a"))
     assert not mine.exists() and (theirs / "predicted_segments.csv").exists()
+
+
+def test_the_warm_up_computes_the_opening_demo_run_the_page_then_shares(monkeypatch):
+    """The server's warm-up runs the page's opening settings once; the first visitor gets that run."""
+    calls = []
+
+    def fake_analyse(table, progress=None, **settings):
+        calls.append(settings)
+        return object()
+
+    monkeypatch.setattr(sup, "analyse", fake_analyse)
+    monkeypatch.setattr(sup, "_DEMO_RUNS", {})
+    sup.warm_demo().join(timeout=60)
+    assert len(calls) == 1 and calls[0]["compare"] is sup.APP_COMPARE
+    page = sup.run_analysis(sup.demo_session(), sup.segment_params("auto", 0, 0, 0))  # the page's opening run
+    assert len(calls) == 1 and page.analysis is next(iter(sup._DEMO_RUNS.values()))

@@ -220,3 +220,19 @@ def test_assign_leaves_out_bad_rows_lists_them_and_exits_3(demo_run, tmp_path):
     new.to_csv(path, index=False)
     assert in_process("assign", str(demo_run), str(path), "--out", str(out), "--quiet").returncode == 0
     assert not (tmp_path / "assigned.problems.csv").exists()  # not left over from the run before
+
+
+def test_comparison_runs_only_with_compare(demo_run, tmp_path):
+    """Without --compare the report says the comparison was not run and holds none; with it,
+    every algorithm is in it."""
+    report = json.loads((demo_run / "report.json").read_text())
+    assert report["params"]["comparison"] == "not run (pass --compare)"
+    assert report["comparison"] == []
+    out = tmp_path / "compared"
+    result = in_process("run", "demo", "--algorithm", "kmeans", "--k", "6", "--compare", "--out", str(out),
+                        "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "not run" not in result.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert [c["algorithm"] for c in report["comparison"]] == ["kmeans", "hdbscan", "gmm", "agglomerative"]
+    assert report["params"]["comparison"].startswith("run: 4 algorithms")

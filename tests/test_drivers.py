@@ -192,6 +192,40 @@ def test_surrogate_round_trip_through_model_file(kmeans, tmp_path):
     assert again.feature_map == kmeans["surrogate"].feature_map
 
 
+def test_tree_explainer_is_built_once_per_surrogate(kmeans, tmp_path, monkeypatch):
+    """Two customers' explanations build one TreeExplainer; a surrogate read back from a model
+    file builds its own once; copies and model files leave the explainer out."""
+    import copy
+    import pickle
+
+    import shap
+
+    from segmenter.persist import load_model, save_model
+
+    built = []
+    real = shap.TreeExplainer
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shap, "TreeExplainer", counting)
+    report, customers, model = kmeans["report"], kmeans["customers"], kmeans["model"]
+    surrogate = dataclasses.replace(kmeans["surrogate"])  # a fresh one: nothing cached yet
+    ids = [str(customers["__id__"].iloc[i]) for i in (3, 40)]
+    first, second = (explain_customer(report, surrogate, model, customers, cid) for cid in ids)
+    assert len(built) == 1
+    assert first.customer_id == ids[0] and second.customer_id == ids[1]
+    assert "explainer" not in pickle.loads(pickle.dumps(surrogate)).__dict__
+    assert "explainer" not in copy.deepcopy(surrogate).__dict__
+    path = save_model(model, tmp_path / "model.skops", extras=surrogate.to_extras())
+    again = Surrogate.from_extras(load_model(path)[1])
+    for cid in ids:
+        explain_customer(report, again, model, customers, cid)
+    assert len(built) == 2
+    assert explain_customer(report, again, model, customers, ids[0]).contributions == first.contributions
+
+
 @pytest.mark.parametrize("extras", [{}, {"surrogate": {"model": "not a model"}}, {"surrogate": None}])
 def test_damaged_extras_raise_model_file_error(extras):
     with pytest.raises(ModelFileError):

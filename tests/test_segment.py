@@ -178,3 +178,17 @@ def test_categorical_weight_is_a_set_share_of_one_numeric_column():
     assert flag_var == pytest.approx(CATEGORY_WEIGHT ** 2 * numeric_var, rel=0.02)
     doubled = Preprocessor(("x", "flag"), ("c",), binary=("flag",), weights={"c": 2.0}).fit(frame).transform(frame)
     assert doubled[:, 2:].var(axis=0).sum() == pytest.approx(4 * categorical_var, rel=0.02)
+
+
+def test_stability_on_a_big_fit_sample_uses_a_stated_subsample():
+    """Fits on more than STABILITY_SAMPLE_SIZE rows measure stability on that many, and say so."""
+    from segmenter.model import STABILITY_SAMPLE_SIZE
+
+    demo = make_demo_customers(STABILITY_SAMPLE_SIZE + 2000, seed=4)
+    for algorithm in ("kmeans", "hdbscan"):
+        report = CustomerSegmenter(algorithm=algorithm, k=6 if algorithm == "kmeans" else None, seed=0,
+                                   stability_runs=2).fit(demo.table).report_
+        stab = report.metrics["stability"]
+        assert (stab["rows"], stab["of_rows"]) == (STABILITY_SAMPLE_SIZE, len(demo.table)), algorithm
+        assert stab["ari_mean"] >= 0.9 and stab["ari_std"] is not None, (algorithm, stab)
+        assert set(stab["segment_jaccard"]) == {str(s.id) for s in report.real_segments}
