@@ -263,7 +263,7 @@ def test_plots_html_written_by_the_cli_has_every_view(browser, tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
 
     cli("demo", "--rows", "1500", "--out", "demo.csv")
-    cli("run", "demo.csv", "--algorithm", "agglomerative", "--k", "6", "--out", "out", "--quiet")
+    cli("run", "demo.csv", "--algorithm", "agglomerative", "--k", "6", "--compare", "--out", "out", "--quiet")
     page = browser.new_page(viewport={"width": 1000, "height": 900})
     page.goto((tmp_path / "out" / "plots.html").as_uri())
     counts = {}
