@@ -60,7 +60,7 @@ def kmeans_model(demo):
 def hdbscan_model(demo):
     from segmenter.model import CustomerSegmenter
 
-    return CustomerSegmenter(algorithm="hdbscan", seed=0).fit(demo.table)
+    return CustomerSegmenter(algorithm="hdbscan", seed=0, compare=True).fit(demo.table)
 
 
 def shared_csvs() -> list[Path]:
