@@ -36,12 +36,14 @@ DATE_COLUMNS = ["signup_date"]
 ID = "customer_id"
 
 
-def matrix(path: str) -> np.ndarray:
-    df = pd.read_csv(path, parse_dates=DATE_COLUMNS).drop(columns=[ID])
-    for c in DATE_COLUMNS:
-        df[c] = (df[c].max() - df[c]).dt.days.astype(float)
+def frame_matrix(df: pd.DataFrame) -> tuple:
+    """A notebook's matrix of ``df`` (dates as days before the latest, median-impute + scale the
+    numbers, one-hot the categories): (frame with dates as days, matrix, numeric, categorical)."""
+    df = df.copy()
     for c in df.columns:
-        if pd.api.types.is_bool_dtype(df[c]):
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = (df[c].max() - df[c]).dt.days.astype(float)
+        elif pd.api.types.is_bool_dtype(df[c]):
             df[c] = df[c].astype(float)
     cat = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     num = [c for c in df.columns if c not in cat]
@@ -49,7 +51,11 @@ def matrix(path: str) -> np.ndarray:
         ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), num),
         ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
                               OneHotEncoder(sparse_output=False, handle_unknown="ignore")), cat)])
-    return np.ascontiguousarray(ct.fit_transform(df), dtype=np.float64)
+    return df, np.ascontiguousarray(ct.fit_transform(df), dtype=np.float64), num, cat
+
+
+def matrix(path: str) -> np.ndarray:
+    return frame_matrix(pd.read_csv(path, parse_dates=DATE_COLUMNS).drop(columns=[ID]))[1]
 
 
 def min_cluster_size(n: int) -> int:

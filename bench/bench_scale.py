@@ -109,26 +109,9 @@ def run_ours(job: dict) -> dict:
 
 
 def _plain_matrix(df):
-    import numpy as np
-    import pandas as pd
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from baselines import frame_matrix  # bench/ is on the path when this script runs
 
-    df = df.drop(columns=["customer_id"])
-    for c in df.columns:
-        if pd.api.types.is_datetime64_any_dtype(df[c]):
-            df[c] = (df[c].max() - df[c]).dt.days.astype(float)
-        elif pd.api.types.is_bool_dtype(df[c]):
-            df[c] = df[c].astype(float)
-    cat = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-    num = [c for c in df.columns if c not in cat]
-    ct = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), num),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(sparse_output=False, handle_unknown="ignore")), cat)])
-    return df, np.ascontiguousarray(ct.fit_transform(df)), num, cat
+    return frame_matrix(df.drop(columns=["customer_id"]))
 
 
 def run_plain(job: dict) -> dict:
