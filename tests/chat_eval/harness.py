@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tests/chat_eval/harness.py [--set first|heldout|blind2|blind3] [--table STEM] [--verbose]
+    python tests/chat_eval/harness.py [--set first|heldout|blind2|blind3|blind4] [--table STEM] [--verbose]
                                       [--dry-run] [--json OUT] [--markdown OUT]
                                       [--data-dir DIR]
 
@@ -137,7 +137,7 @@ if str(ROOT) not in sys.path:
 STEMS = ["mall_customers", "cc_general", "marketing_campaign", "customer_segmentation_train"]
 #: Question sets: name -> (folder, id prefix). Each was written by someone who had not read the parser.
 SETS = {"first": (HERE, ""), "heldout": (HERE / "heldout", "h-"), "blind2": (HERE / "blind2", "b2-"),
-        "blind3": (HERE / "blind3", "b3-")}
+        "blind3": (HERE / "blind3", "b3-"), "blind4": (HERE / "blind4", "b4-")}
 CATEGORIES = {"size", "statistic", "rank", "count_filter", "compare", "describe", "followup",
               "customer", "quality", "actions", "rename", "refuse", "other"}
 SPEC_TYPES = {"size", "share", "sizes", "shares", "n_segments", "stat", "level_share", "count",
