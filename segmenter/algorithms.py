@@ -106,8 +106,14 @@ def _kmeans_labels(X: np.ndarray, ks: list, seed: int, X_all: np.ndarray) -> dic
     return {k: _kmeans(k, seed, n_init=2).fit(X).predict(X_all) for k in ks}
 
 
-def _kmeans_extra(X: np.ndarray, k: int, seed: int) -> dict:
-    return {"inertia": float(_kmeans(k, seed, n_init=2).fit(X).inertia_)}
+def _kmeans_extra(X: np.ndarray, k: int, seed: int, labels: np.ndarray) -> dict:
+    """Inertia of the curve's own partition of the sample (no refit): squared distances to the
+    group means, which is K-Means' inertia at convergence."""
+    inertia = 0.0
+    for g in np.unique(labels):
+        part = X[labels == g]
+        inertia += float(((part - part.mean(axis=0)) ** 2).sum())
+    return {"inertia": inertia}
 
 
 def _gmm(k: int, seed: int, n_init: int = 2) -> GaussianMixture:
@@ -121,7 +127,7 @@ def _gmm_labels(X: np.ndarray, ks: list, seed: int, X_all: np.ndarray) -> dict:
     return {k: _gmm(k, seed, n_init=1).fit(X).predict(X_all) for k in ks}
 
 
-def _gmm_extra(X: np.ndarray, k: int, seed: int) -> dict:
+def _gmm_extra(X: np.ndarray, k: int, seed: int, labels: np.ndarray) -> dict:
     return {"bic": float(_gmm(k, seed, n_init=1).fit(X).bic(X))}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import adjusted_rand_score, pairwise_distances
 
 #: Rows the curve is computed on (silhouette is quadratic in the rows).
 CURVE_SAMPLE = 3000
@@ -45,7 +45,8 @@ def k_curve(X: np.ndarray, k_range: tuple[int, int], seed: int,
 
     ``labels_for(X_fit, ks, seed, X_all)`` fits each k of ``ks`` on ``X_fit`` and returns
     ``{k: labels of X_all}`` (one call per sample, so a tree is built once and cut at every
-    k); ``extra(X, k, seed)`` may add per-k numbers (inertia, BIC). Each point holds k,
+    k); ``extra(X, k, seed, labels)`` may add per-k numbers (inertia, BIC) given that k's labels
+    of the sample. Each point holds k,
     silhouette, the smallest and largest segment share and stability (mean ARI of refits).
     """
     Xs = X[_sample(len(X), CURVE_SAMPLE, seed)]
@@ -57,24 +58,41 @@ def k_curve(X: np.ndarray, k_range: tuple[int, int], seed: int,
     full = labels_for(Xs, ks, seed, Xs)
     refits = [labels_for(Xs[np.sort(rng.choice(len(Xs), size, replace=False))], ks, seed + 1 + i, Xs)
               for i in range(CURVE_RESAMPLES)] if size >= 2 * ks[-1] else []
+    distances = pairwise_distances(Xs)  # once for every k: the silhouettes then only regroup it
     curve = []
     for k in ks:
         labels = full[k]
         shares = np.bincount(labels - labels.min()) / len(labels)
         shares = shares[shares > 0]
-        point = {"k": k, "silhouette": _silhouette(Xs, labels, seed),
+        point = {"k": k, "silhouette": _silhouette(distances, labels),
                  "min_share": float(shares.min()), "max_share": float(shares.max()),
                  "stability": float(np.mean([adjusted_rand_score(labels, r[k]) for r in refits])) if refits else None}
         if extra is not None:
-            point.update(extra(Xs, k, seed))
+            point.update(extra(Xs, k, seed, labels))
         curve.append(point)
     return curve
 
 
-def _silhouette(X: np.ndarray, labels: np.ndarray, seed: int) -> float | None:
-    if len(np.unique(labels)) < 2:
+def _silhouette(distances: np.ndarray, labels: np.ndarray) -> float | None:
+    """Mean silhouette from the sample's pairwise distances, as ``sklearn.metrics.silhouette_score``
+    computes it (a row alone in its group scores 0), in one matrix product per k instead of
+    sklearn's row-by-row reduction (11 values of k on 3,000 rows: 0.06 s instead of 1 s)."""
+    groups, codes = np.unique(labels, return_inverse=True)
+    if len(groups) < 2:
         return None
-    return float(silhouette_score(X, labels, sample_size=min(len(X), CURVE_SAMPLE), random_state=seed))
+    rows = np.arange(len(codes))
+    members = np.zeros((len(codes), len(groups)))
+    members[rows, codes] = 1.0
+    sums = distances @ members  # distance of each row to all rows of each group, summed
+    counts = members.sum(axis=0)
+    own = counts[codes]
+    a = sums[rows, codes] / np.maximum(own - 1, 1)
+    means = sums / counts
+    means[rows, codes] = np.inf
+    b = means.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+    return float(np.nan_to_num(s).mean())
 
 
 def useful(point: dict) -> bool:

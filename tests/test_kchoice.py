@@ -164,3 +164,30 @@ def test_a_single_usable_column_segments_and_maps_as_a_strip():
     report = CustomerSegmenter(algorithm="kmeans", **FAST).fit(table).report_
     assert len(report.real_segments) == 3
     assert report.projection["method"] == "strip" and len(report.projection["x"]) == len(report.projection["y"])
+
+
+@pytest.mark.parametrize("case", ["random", "singleton", "two_singletons"])
+def test_curve_silhouette_equals_sklearn(case):
+    """The curve's one-matrix-product silhouette is sklearn's silhouette_score, singletons included."""
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
+    from segmenter.kchoice import _silhouette
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 6))
+    labels = {"random": rng.integers(0, 5, 400), "singleton": np.r_[np.zeros(399, int), [7]],
+              "two_singletons": np.r_[rng.integers(0, 3, 398), [5, 9]]}[case]
+    assert _silhouette(pairwise_distances(X), labels) == pytest.approx(silhouette_score(X, labels), abs=1e-12)
+    assert _silhouette(pairwise_distances(X), np.zeros(400, int)) is None
+
+
+def test_kmeans_curve_inertia_is_the_partitions_own():
+    """The elbow's inertia (from the curve's labels, no refit) is what K-Means reports for that fit."""
+    from sklearn.cluster import KMeans
+
+    from segmenter.algorithms import _kmeans_extra
+
+    rng = np.random.default_rng(4)
+    X = np.vstack([rng.normal(c, 0.3, size=(150, 3)) for c in (0, 3, 6)])
+    model = KMeans(3, n_init=2, random_state=0).fit(X)
+    assert _kmeans_extra(X, 3, 0, model.labels_)["inertia"] == pytest.approx(model.inertia_, rel=1e-6)
