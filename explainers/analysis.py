@@ -16,7 +16,6 @@ import pandas as pd
 
 from segmenter.export import (customers_frame, safe_for_spreadsheet, write_assignments_csv)
 from segmenter.model import CustomerSegmenter
-from segmenter.persist import load_model, save_model
 from segmenter.report import SegmentationReport
 from segmenter.paths import REPORT_FILE, require_run_dir
 from segmenter.derived import derived_columns
@@ -86,6 +85,8 @@ def write_run(analysis: Analysis, out_dir: Path, progress: Progress | None = Non
     Files are written to a scratch folder beside ``out_dir`` and moved in only when all of
     them succeeded, so a failure never leaves a half-written run behind.
     """
+    from segmenter.persist import save_model  # skops: ~1 s of imports, needed only here and in loading
+
     from .cards import write_cards
     from .plots import save_figures
 
@@ -117,6 +118,8 @@ def load_run(run_dir: Path) -> Analysis:
     """Read back a folder written by :func:`write_run`."""
     run_dir = require_run_dir(run_dir)
     report = SegmentationReport.from_json(run_dir / REPORT_FILE)
+    from segmenter.persist import load_model
+
     segmenter, extras = load_model(run_dir / MODEL_FILE)
     customers = pd.read_parquet(run_dir / CUSTOMERS_FILE)
     surrogate = Surrogate.from_extras(extras) if extras else None
@@ -177,6 +180,8 @@ def assign_file_checked(run_dir: Path, source: str, out: Path, engine: str = "pa
 
     run_dir = require_run_dir(run_dir)
     report = SegmentationReport.from_json(run_dir / REPORT_FILE)
+    from segmenter.persist import load_model
+
     segmenter, _ = load_model(run_dir / MODEL_FILE)
     result, check = assign_checked(segmenter, load_table(source), report, progress)
     safe_for_spreadsheet(result).to_csv(out, index=False)
@@ -200,6 +205,8 @@ def assign_file(run_dir: Path, source: str, out: Path, engine: str = "pandas",
 
     run_dir = require_run_dir(run_dir)
     report = SegmentationReport.from_json(run_dir / REPORT_FILE)
+    from segmenter.persist import load_model
+
     segmenter, _ = load_model(run_dir / MODEL_FILE)
     return assign_parquet_dataset(segmenter, report, source, out, scheduler=scheduler, progress=progress)
 
