@@ -5,9 +5,9 @@ Usage: ``python bench/bench_shap.py [--sizes 10000 100000]``
 For each table size, the demo table is segmented with K-Means (not timed), then:
 
 * **ours**: ``explain_segments`` as the app runs it: a surrogate trained on a stratified
-  sample of at most 20,000 rows (75% train / 25% held out), SHAP on at most ~2,000 rows;
+  sample of at most 20,000 rows (75% train / 25% held out), SHAP on at most ~1,000 rows;
 * **baseline**: a surrogate with the same settings trained on *all* rows, and
-  ``shap.TreeExplainer`` on all rows. When the all-row SHAP pass would take longer than
+  TreeSHAP (the same routine) on all rows. When the all-row SHAP pass would take longer than
   ``--max-baseline-seconds`` (judged from a 10,000-row pass), it is measured on that
   subset and extrapolated linearly; the table says so.
 
